@@ -1,0 +1,118 @@
+"""Shared helpers for the workshop's labs: where the server is, which model, clear errors.
+
+Every lab is a complete program (``python labs/<module>/<name>.py``) that reads:
+
+- ``VLLM_BASE_URL``: the OpenAI-compatible root, default ``http://localhost:8000/v1``;
+- ``VLLM_API_KEY``: the key the server was started with (``--api-key``), default ``EMPTY``;
+- ``VLLM_MODEL``: the model name to use, default the first model the server lists.
+
+Errors a learner can fix are raised as :class:`WorkshopError`, whose message says what to run;
+:func:`run` prints it on stderr and exits with status 1, instead of a long traceback.
+This module is installed in editable mode by ``scripts/setup.sh`` (``pip install -e .``).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+import httpx
+import openai
+
+DEFAULT_BASE_URL = "http://localhost:8000/v1"
+START_HINT = "start the workshop server with ./scripts/start (or see 'Before you begin')"
+
+
+class WorkshopError(RuntimeError):
+    """A problem the learner can fix; the message ends with the command that fixes it."""
+
+
+def base_url() -> str:
+    """``$VLLM_BASE_URL`` without a trailing slash, e.g. ``http://localhost:8000/v1``."""
+    return os.environ.get("VLLM_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+
+
+def server_root() -> str:
+    """The server's root URL (``base_url()`` without ``/v1``), where ``/health`` lives."""
+    return base_url().removesuffix("/v1")
+
+
+def api_key() -> str:
+    """``$VLLM_API_KEY``, default ``EMPTY`` (vLLM ignores the key unless started with ``--api-key``)."""
+    return os.environ.get("VLLM_API_KEY", "EMPTY")
+
+
+def client(**kwargs) -> openai.OpenAI:
+    """An ``openai.OpenAI`` client for the workshop server (``max_retries=0``: fail fast, clearly)."""
+    kwargs.setdefault("max_retries", 0)
+    kwargs.setdefault("timeout", 120.0)
+    return openai.OpenAI(base_url=base_url(), api_key=api_key(), **kwargs)
+
+
+def served_models(c: openai.OpenAI | None = None) -> list[str]:
+    """IDs from ``GET /v1/models``.
+
+    Raises :class:`WorkshopError` when nothing answers at ``base_url()`` or the key is refused.
+    """
+    c = c or client()
+    try:
+        return [m.id for m in c.models.list().data]
+    except openai.APIConnectionError as exc:
+        raise WorkshopError(f"no vLLM server answers at {base_url()} ({exc.__cause__ or exc}).\n"
+                            f"  fix: {START_HINT}, or export VLLM_BASE_URL=<your server>/v1") from exc
+    except openai.AuthenticationError as exc:
+        raise WorkshopError(f"the server at {base_url()} refused the API key (HTTP 401).\n"
+                            "  fix: export VLLM_API_KEY=<the key given to vllm serve --api-key>") from exc
+
+
+def model(c: openai.OpenAI | None = None) -> str:
+    """The model to use: ``$VLLM_MODEL`` if the server serves it, else the server's first model.
+
+    Raises :class:`WorkshopError` listing the served models when ``$VLLM_MODEL`` is not one of them.
+    """
+    served = served_models(c)
+    wanted = os.environ.get("VLLM_MODEL")
+    if wanted and wanted not in served:
+        raise WorkshopError(f"the server does not serve the model {wanted!r}; it serves: "
+                            f"{', '.join(served)}.\n  fix: export VLLM_MODEL={served[0]}  "
+                            "(or unset VLLM_MODEL to use the first one)")
+    if not served:
+        raise WorkshopError(f"the server at {base_url()} serves no model.\n  fix: {START_HINT}")
+    return wanted or served[0]
+
+
+def explain(exc: BaseException) -> str | None:
+    """A learner-facing message for known failures, or ``None`` for anything unexpected."""
+    if isinstance(exc, WorkshopError):
+        return str(exc)
+    if isinstance(exc, openai.APIConnectionError):
+        return f"lost the connection to {base_url()}.\n  fix: {START_HINT}"
+    if isinstance(exc, openai.NotFoundError):
+        return (f"HTTP 404 from {base_url()}: {exc.message}\n  fix: check the model name "
+                "(python labs/module1/models.py lists them) and that VLLM_BASE_URL ends in /v1")
+    if isinstance(exc, openai.BadRequestError) and "tool" in str(exc.message).lower():
+        return (f"the server refused a tool-calling request: {exc.message}\n  fix: restart it with "
+                "tool calling enabled: python scripts/server.py restart (the CPU profile has "
+                "--enable-auto-tool-choice --tool-call-parser xlam)")
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code} from the server: {exc.message}"
+    if isinstance(exc, httpx.HTTPError):
+        return f"HTTP error talking to {server_root()}: {exc}\n  fix: {START_HINT}"
+    return None
+
+
+def run(main: Callable[[], object]) -> None:
+    """Run a lab's ``main()`` and exit with its return value when that is an ``int`` (else 0).
+
+    Known failures (see :func:`explain`) become one clear message on stderr and exit status 1;
+    anything else propagates with its traceback.
+    """
+    try:
+        result = main()
+    except Exception as exc:  # noqa: BLE001 - every known failure gets a readable message
+        message = explain(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,91 @@
+"""Reading the site's pages for the structure tests: fences, headings, admonitions, directives.
+
+Shapes: :func:`fences` yields :class:`Fence` records (1-based line of the opening fence, the
+indentation, the info string such as ``python title="x.py"``, and the body with the indentation
+removed). Only the pages under ``docs/en`` and ``docs/zh`` are read.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+LANGS = ("en", "zh")
+OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+DIRECTIVE = re.compile(r"^[ \t]*<!--\s*(skip|verified-with|clear-namespace)\b.*-->[ \t]*$")
+
+
+@dataclass(frozen=True)
+class Fence:
+    """One fenced code block of a page."""
+
+    line: int
+    indent: str
+    info: str
+    body: str
+
+    @property
+    def language(self) -> str:
+        """The first word of the info string ('' when there is none)."""
+        return self.info.split()[0] if self.info.split() else ""
+
+
+def pages(lang: str) -> list[str]:
+    """Relative paths (POSIX) of the Markdown pages of one language, sorted."""
+    base = DOCS / lang
+    return sorted(p.relative_to(base).as_posix() for p in base.rglob("*.md"))
+
+
+def read(lang: str, page: str) -> str:
+    """The text of ``docs/<lang>/<page>``."""
+    return (DOCS / lang / page).read_text(encoding="utf-8")
+
+
+def fences(text: str) -> list[Fence]:
+    """Every fenced block in ``text``, in order (nested fences inside a fence are body text)."""
+    found, lines, i = [], text.split("\n"), 0
+    while i < len(lines):
+        m = OPEN.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        indent, fence, body = m["indent"], m["fence"], []
+        close = re.compile(rf"^{re.escape(indent)}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        j = i + 1
+        while j < len(lines) and not close.match(lines[j]):
+            body.append(lines[j][len(indent):] if lines[j].startswith(indent) else lines[j])
+            j += 1
+        found.append(Fence(i + 1, indent, m["info"].strip(), "\n".join(body)))
+        i = j + 1
+    return found
+
+
+def outside_fences(text: str) -> list[str]:
+    """The lines of ``text`` that are not inside a fenced block."""
+    inside = set()
+    for f in fences(text):
+        inside.update(range(f.line, f.line + f.body.count("\n") + 3))
+    return [l for n, l in enumerate(text.split("\n"), 1) if n not in inside]
+
+
+def headings(text: str) -> list[int]:
+    """Heading levels (1-6) of the ATX headings outside fences, in order."""
+    return [len(m[1]) for l in outside_fences(text) if (m := re.match(r"^(#{1,6}) ", l))]
+
+
+def admonitions(text: str) -> list[str]:
+    """Admonition and details types (``!!! tip``, ``??? note``) outside fences, in order."""
+    return [m[1] + " " + m[2] for l in outside_fences(text)
+            if (m := re.match(r"^[ \t]*(!!!|\?\?\?\+?)[ \t]+(\w+)", l))]
+
+
+def tabs(text: str) -> int:
+    """How many content tabs (``=== "label"``) the page has."""
+    return sum(1 for l in outside_fences(text) if re.match(r'^[ \t]*===\+?[ \t]+"', l))
+
+
+def directives(text: str) -> list[str]:
+    """The Sybil and site directives (HTML comments such as ``<!-- skip: next "why" -->``)."""
+    return [l.strip() for l in outside_fences(text) if DIRECTIVE.match(l)]

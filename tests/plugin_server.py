@@ -1,0 +1,131 @@
+"""pytest plugin: one live vLLM server for the whole session, and the run's summary record.
+
+Registered in pyproject.toml (``-p plugin_server``) so that its fixtures reach both ``tests/``
+and the Sybil items collected from ``docs/``.
+
+The ``vllm_server`` fixture:
+- reuses the server at ``$VLLM_BASE_URL`` (default ``http://localhost:8000/v1``) when its
+  ``/health`` answers 200: this is how an instructor runs the suite against a GPU server;
+- otherwise, for a local URL, starts the CPU profile once with ``scripts/server.py`` and stops it
+  after the session (set ``WORKSHOP_KEEP_SERVER=1`` to keep it running);
+- for a remote URL that does not answer, fails every test that needs it with the fix.
+It exports ``VLLM_BASE_URL`` so that labs run by the docs read the same server.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import sys
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import server as server_ctl  # noqa: E402  (scripts/server.py)
+
+RECORD = ROOT / ".workshop" / "verified.json"
+
+
+@dataclass
+class VllmServer:
+    """The server the session uses. ``base_url`` ends in ``/v1``; ``root`` does not."""
+
+    base_url: str
+    root: str
+    started_here: bool
+    log_path: Path | None  # the server's log when this machine's scripts/server.py started it
+
+    def get_json(self, path: str) -> object:
+        """``GET {root}{path}`` parsed as JSON (with ``$VLLM_API_KEY`` as bearer when set)."""
+        req = urllib.request.Request(self.root + path)
+        if os.environ.get("VLLM_API_KEY", "EMPTY") != "EMPTY":
+            req.add_header("Authorization", f"Bearer {os.environ['VLLM_API_KEY']}")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.load(r)
+
+
+_SERVER: VllmServer | None = None
+_facts: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def vllm_server() -> VllmServer:
+    """The live vLLM server (see the module docstring)."""
+    global _SERVER
+    explicit = "VLLM_BASE_URL" in os.environ
+    base = os.environ.get("VLLM_BASE_URL", "http://localhost:8000/v1").rstrip("/")
+    root = base.removesuffix("/v1")
+    parsed = urlparse(root)
+    started = False
+    if not server_ctl.is_healthy(root):
+        if explicit and parsed.hostname not in ("localhost", "127.0.0.1", "::1"):
+            pytest.fail(f"VLLM_BASE_URL={base} does not answer /health. Fix: check the URL and that "
+                        "the server runs, or unset VLLM_BASE_URL to test against the CPU server.")
+        os.environ["VLLM_HOST"] = "127.0.0.1"
+        os.environ["VLLM_PORT"] = str(parsed.port or 8000)
+        if server_ctl.start([], timeout=float(os.environ.get("VLLM_START_TIMEOUT", 900))) != 0:
+            pytest.fail("could not start the CPU vLLM server; see the log tail above")
+        started = server_ctl.read_pid() is not None
+    os.environ["VLLM_BASE_URL"] = base
+    local_log = server_ctl.LOG_FILE if server_ctl.read_pid() is not None else None
+    _SERVER = VllmServer(base_url=base, root=root, started_here=started, log_path=local_log)
+    try:  # for the "verified with" record, read while the server is surely up
+        _facts["vllm"] = _SERVER.get_json("/version")["version"]
+        _facts["model"] = _SERVER.get_json("/v1/models")["data"][0]["id"]
+    except (OSError, KeyError, IndexError) as exc:
+        pytest.fail(f"the server at {base} answers /health but not /version or /v1/models: {exc!r}")
+    yield _SERVER
+    if started and not os.environ.get("WORKSHOP_KEEP_SERVER"):
+        server_ctl.stop()
+
+
+# ------------------------------------------------------------------ per-language summary
+
+_outcomes: dict[str, Counter] = {"en": Counter(), "zh": Counter()}
+
+
+def _lang(nodeid: str) -> str | None:
+    for lang in _outcomes:
+        if nodeid.startswith(f"docs/{lang}/"):
+            return lang
+    return None
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count each docs example once: failed or skipped in any phase, else passed at call."""
+    lang = _lang(report.nodeid)
+    if lang is None:
+        return
+    if report.skipped:
+        _outcomes[lang]["skipped"] += 1
+    elif report.failed:
+        _outcomes[lang]["failed"] += 1
+    elif report.when == "call":
+        _outcomes[lang]["passed"] += 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+    """Print the examples executed and skipped per language, and write ``.workshop/verified.json``."""
+    if not any(_outcomes.values()):
+        return
+    tr = terminalreporter
+    tr.section("docs examples per language")
+    for lang, c in _outcomes.items():
+        executed = c["passed"] + c["failed"]
+        tr.write_line(f"{lang}: {executed} executed ({c['passed']} passed, {c['failed']} failed), "
+                      f"{c['skipped']} skipped")
+    if _SERVER is None:
+        return
+    record = {"date": dt.date.today().isoformat(),
+              "openai": importlib.metadata.version("openai"),
+              "examples": {lang: dict(c) for lang, c in _outcomes.items()},
+              "server": _SERVER.base_url, **_facts}
+    RECORD.parent.mkdir(parents=True, exist_ok=True)
+    RECORD.write_text(json.dumps(record, indent=2) + "\n")

@@ -1,0 +1,105 @@
+"""The site as a whole: it builds strictly, both languages match, and nothing escapes the checks."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import pages
+import plugin_docs
+
+ROOT = pages.ROOT
+#: Files under labs/ that are not labs a page must show (helpers, templates).
+NOT_LABS = {"labs/workshop.py", "labs/serve/smollm2_tools.jinja"}
+
+
+def test_mkdocs_build_strict(tmp_path: Path):
+    """`mkdocs build --strict` succeeds for both languages (missing snippets fail it too)."""
+    p = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-4000:]
+    for lang_prefix in ("", "zh/"):
+        for page in pages.pages("en"):
+            html = page.removesuffix(".md")
+            target = tmp_path / lang_prefix / ("index.html" if html == "index" else f"{html}/index.html")
+            assert target.is_file(), f"{target} was not built"
+            text = target.read_text(encoding="utf-8")
+            assert "--8<--" not in text, f"an unresolved snippet include in {target}"
+    zh_home = (tmp_path / "zh" / "index.html").read_text(encoding="utf-8")
+    assert 'lang="zh"' in zh_home, "the Chinese home page is not marked lang=zh"
+
+
+def test_same_pages_in_both_languages():
+    """Every page exists in docs/en and docs/zh (the i18n plugin would silently fall back)."""
+    assert pages.pages("en"), "no English pages"
+    assert pages.pages("en") == pages.pages("zh")
+
+
+@pytest.mark.parametrize("page", pages.pages("en"))
+def test_same_code_and_structure(page: str):
+    """Same fences byte for byte, same directives, heading levels, admonitions and tabs."""
+    en, zh = pages.read("en", page), pages.read("zh", page)
+    en_f = [(f.indent, f.info, f.body) for f in pages.fences(en)]
+    zh_f = [(f.indent, f.info, f.body) for f in pages.fences(zh)]
+    assert en_f == zh_f, f"{page}: code blocks differ between en and zh"
+    assert pages.directives(en) == pages.directives(zh), f"{page}: directives differ"
+    assert pages.headings(en) == pages.headings(zh), f"{page}: heading levels differ"
+    assert pages.admonitions(en) == pages.admonitions(zh), f"{page}: admonitions differ"
+    assert pages.tabs(en) == pages.tabs(zh), f"{page}: content tabs differ"
+
+
+@pytest.mark.parametrize("lang", pages.LANGS)
+def test_every_fence_is_collected(lang: str):
+    """Each fence is a block the docs plugin runs: no language it ignores, none it misses."""
+    problems = []
+    for page in pages.pages(lang):
+        path = pages.DOCS / lang / page
+        text = path.read_text(encoding="utf-8")
+        document = plugin_docs.SYBIL.parse(path)
+        starts = {text.count("\n", 0, r.start) + 1 for _, r in document.regions}
+        for fence in pages.fences(text):
+            if fence.language not in plugin_docs.LANGUAGES:
+                problems.append(f"{lang}/{page}:{fence.line}: fence language {fence.language!r} "
+                                f"is not run (use one of {plugin_docs.LANGUAGES})")
+            elif fence.line not in starts:
+                problems.append(f"{lang}/{page}:{fence.line}: fence not collected by Sybil")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_lab_is_on_a_page():
+    """Each lab under labs/ is included (whole or by section) by some English page."""
+    included = set()
+    for page in pages.pages("en"):
+        for fence in pages.fences(pages.read("en", page)):
+            included.update(re.findall(r'--8<--\s+"(labs/[^":]+)', fence.body))
+    labs = {p.relative_to(ROOT).as_posix() for p in (ROOT / "labs").rglob("*")
+            if p.is_file() and p.suffix in (".py", ".sh", ".jinja") and "__pycache__" not in p.parts}
+    missing = sorted(labs - included - NOT_LABS)
+    assert not missing, f"labs no page includes: {missing}"
+    for lab in sorted(included):
+        assert (ROOT / lab).is_file(), f"a page includes {lab}, which does not exist"
+
+
+def test_nav_is_translated():
+    """Every nav title in mkdocs.yml has a Chinese translation."""
+    cfg = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
+    titles = []
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, dict):
+                for title, value in item.items():
+                    titles.append(title)
+                    if isinstance(value, list):
+                        walk(value)
+
+    walk(cfg["nav"])
+    i18n = next(p["i18n"] for p in cfg["plugins"] if isinstance(p, dict) and "i18n" in p)
+    zh = next(lang for lang in i18n["languages"] if lang["locale"] == "zh")
+    missing = [t for t in titles if t not in zh.get("nav_translations", {})]
+    assert not missing, f"nav titles without a zh translation: {missing}"

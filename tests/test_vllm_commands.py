@@ -1,0 +1,67 @@
+"""Every `vllm serve` command on every page, and every vLLM container run, parses with vLLM's own parser.
+
+These commands mostly cannot run here (they need a GPU), so the installed vLLM's argument parser
+checks them instead: a misspelt, removed or inconsistent flag fails the build.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pages
+import plugin_docs
+
+SERVE = re.compile(r"\bvllm serve\b|(^|[\s/])vllm/vllm-openai\b")
+
+
+def logical_lines(script: str) -> list[str]:
+    """Shell lines with backslash continuations joined; ``$ `` prompts removed."""
+    joined = re.sub(r"\\\n", " ", script)
+    return [re.sub(r"^\s*\$ ", "", line) for line in joined.splitlines()]
+
+
+def serve_commands() -> list[tuple[str, str]]:
+    """``(where, command)`` for each serve command in a bash/console fence of any page."""
+    found = []
+    for lang in pages.LANGS:
+        for page in pages.pages(lang):
+            for fence in pages.fences(pages.read(lang, page)):
+                if fence.language not in ("bash", "console"):
+                    continue
+                body = plugin_docs.resolve_snippets(fence.body)
+                for line in logical_lines(body):
+                    if SERVE.search(line) and not line.lstrip().startswith("#"):
+                        found.append((f"{lang}/{page}:{fence.line}", line.strip()))
+    return found
+
+
+COMMANDS = serve_commands()
+
+
+def test_pages_have_serve_commands():
+    """The scan finds the commands it is meant to check (else the next test checks nothing)."""
+    assert len(COMMANDS) >= 4, COMMANDS
+    assert any("vllm/vllm-openai" in c for _, c in COMMANDS), "no container command found"
+
+
+def test_serve_commands_parse():
+    """All commands in one vLLM process (importing vLLM takes about 15 s)."""
+    unique = sorted({c for _, c in COMMANDS})
+    p = subprocess.run([sys.executable, str(pages.ROOT / "scripts" / "check_serve_args.py"), "--json"],
+                       input=json.dumps(unique), capture_output=True, text=True, timeout=300)
+    results = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+    assert len(results) == len(unique), p.stderr[-3000:]
+    bad = [f"{where}: {r['command']}\n  {r['error']}" for r in results if not r["ok"]
+           for where, c in COMMANDS if c == r["command"]]
+    assert not bad, "\n".join(bad)
+
+
+def test_parser_rejects_a_misspelt_flag():
+    """The check can fail: a typo in a flag is reported."""
+    p = subprocess.run([sys.executable, str(pages.ROOT / "scripts" / "check_serve_args.py"),
+                        "vllm serve some/model --enable-auto-tool-choise"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 1
+    assert "unrecognized arguments: --enable-auto-tool-choise" in p.stdout
