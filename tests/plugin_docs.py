@@ -10,8 +10,9 @@ Registered in pyproject.toml (``-p plugin_docs``); collection is done by Sybil. 
 ``bash``
     runs with ``bash -euo pipefail`` from the repository root; a non-zero exit fails.
 ``console``
-    each ``$ command`` line runs; the lines after it are its expected output (``...`` matches
-    anything, whitespace is normalised); a non-zero exit fails.
+    each ``$ command`` line runs; the lines after it are its expected output, stdout and stderr
+    interleaved as in a terminal (``...`` matches anything, a line of just ``...`` any number of
+    lines, whitespace is normalised); a non-zero exit fails.
 ``text`` with ``title="Output"``
     the expected stdout of the block before it, compared the same way.
 ``text`` with ``title="Server log"``
@@ -107,9 +108,11 @@ def _remember(example: Example, stdout: str) -> None:
     example.namespace["_stdout"] = stdout
 
 
-def _shell(cmd: str, *, strict: bool) -> subprocess.CompletedProcess:
+def _shell(cmd: str, *, strict: bool, merge: bool = False) -> subprocess.CompletedProcess:
+    """Run ``cmd`` with bash from the repository root; ``merge`` interleaves stderr into stdout."""
     args = ["bash", "-euo", "pipefail", "-c", cmd] if strict else ["bash", "-o", "pipefail", "-c", cmd]
-    return subprocess.run(args, cwd=ROOT, env=_env(), capture_output=True, text=True,
+    return subprocess.run(args, cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT if merge else subprocess.PIPE, text=True,
                           timeout=TIMEOUT_S, stdin=subprocess.DEVNULL)
 
 
@@ -207,8 +210,8 @@ def run_console(example: Example) -> str | None:
         while cmd[-1].endswith("\\") and lines:  # continuation lines
             cmd.append(lines.pop(0))
         command, want = "\n".join(cmd), "\n".join(lines)
-        p = _shell(command, strict=False)
-        got = p.stdout + p.stderr
+        p = _shell(command, strict=False, merge=True)  # as a terminal shows it
+        got = p.stdout
         _remember(example, p.stdout)
         if p.returncode:
             return f"$ {command}\nexit {p.returncode}\n{got}"
