@@ -17,7 +17,6 @@ import datetime as dt
 import importlib.metadata
 import json
 import os
-import sys
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
@@ -26,9 +25,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+import server as server_ctl  # scripts/server.py (pyproject.toml puts scripts/ on the path)
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import server as server_ctl  # noqa: E402  (scripts/server.py)
 
 RECORD = ROOT / ".workshop" / "verified.json"
 

@@ -53,22 +53,46 @@ def test_same_code_and_structure(page: str):
     assert pages.tabs(en) == pages.tabs(zh), f"{page}: content tabs differ"
 
 
+def uncollected(path: Path) -> list[str]:
+    """Problems with the fences of one page: a language the docs plugin does not run, or a
+    fence Sybil did not turn into an example. Empty when every block is checked."""
+    text = path.read_text(encoding="utf-8")
+    document = plugin_docs.SYBIL.parse(path)
+    starts = {text.count("\n", 0, r.start) + 1 for _, r in document.regions}
+    problems = []
+    for fence in pages.fences(text):
+        if fence.language not in plugin_docs.LANGUAGES:
+            problems.append(f"{path}:{fence.line}: fence language {fence.language!r} is not run "
+                            f"(use one of {plugin_docs.LANGUAGES})")
+        elif fence.line not in starts:
+            problems.append(f"{path}:{fence.line}: fence not collected by Sybil")
+    return problems
+
+
 @pytest.mark.parametrize("lang", pages.LANGS)
 def test_every_fence_is_collected(lang: str):
     """Each fence is a block the docs plugin runs: no language it ignores, none it misses."""
-    problems = []
-    for page in pages.pages(lang):
-        path = pages.DOCS / lang / page
-        text = path.read_text(encoding="utf-8")
-        document = plugin_docs.SYBIL.parse(path)
-        starts = {text.count("\n", 0, r.start) + 1 for _, r in document.regions}
-        for fence in pages.fences(text):
-            if fence.language not in plugin_docs.LANGUAGES:
-                problems.append(f"{lang}/{page}:{fence.line}: fence language {fence.language!r} "
-                                f"is not run (use one of {plugin_docs.LANGUAGES})")
-            elif fence.line not in starts:
-                problems.append(f"{lang}/{page}:{fence.line}: fence not collected by Sybil")
+    problems = [p for page in pages.pages(lang) for p in uncollected(pages.DOCS / lang / page)]
     assert not problems, "\n".join(problems)
+
+
+def test_uncollected_fences_are_caught(tmp_path: Path):
+    """The check above can fail: a fence in a language nobody runs is reported."""
+    page = tmp_path / "bad.md"
+    page.write_text("# Bad\n\n```yaml\nkey: value\n```\n\n```python\nprint(1)\n```\n")
+    problems = uncollected(page)
+    assert len(problems) == 1 and "'yaml'" in problems[0]
+
+
+def test_skip_without_reason_fails(tmp_path: Path):
+    """A bare <!-- skip: next --> becomes a failing example, never a silent pass."""
+    page = tmp_path / "skip.md"
+    page.write_text('<!-- skip: next -->\n```bash\nexit 1\n```\n\n'
+                    '<!-- skip: next "a reason" -->\n```bash\nexit 1\n```\n')
+    document = plugin_docs.SYBIL.parse(page)
+    skips = [r for _, r in document.regions if r.evaluator is plugin_docs._no_reason]
+    assert len(skips) == 1, "exactly the bare skip must be turned into a failure"
+    assert "without a reason" in plugin_docs._no_reason(None)
 
 
 def test_every_lab_is_on_a_page():
