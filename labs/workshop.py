@@ -89,7 +89,7 @@ def explain(exc: BaseException) -> str | None:
         return f"lost the connection to {base_url()}.\n  fix: {START_HINT}"
     if isinstance(exc, openai.NotFoundError):
         return (f"HTTP 404 from {base_url()}: {exc.message}\n  fix: check the model name "
-                "(python labs/module1/models.py lists them) and that VLLM_BASE_URL ends in /v1")
+                "(bash labs/module1/endpoints.sh lists them) and that VLLM_BASE_URL ends in /v1")
     if isinstance(exc, openai.BadRequestError) and "tool" in str(exc.message).lower():
         return (f"the server refused a tool-calling request: {exc.message}\n  fix: restart it with "
                 "tool calling enabled: python scripts/server.py restart (the CPU profile has "

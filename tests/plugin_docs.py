@@ -3,10 +3,12 @@
 Registered in pyproject.toml (``-p plugin_docs``); collection is done by Sybil. What runs how:
 
 ``python``
-    ``>>>`` blocks are doctests. A block that is exactly one whole-file include of a lab
-    (``--8<-- "labs/module1/chat.py"``) runs as ``python labs/module1/chat.py``, the command a
-    learner types. Any other block (lab sections, short snippets) runs in the page's namespace,
-    with ``--8<--`` includes resolved by the same pymdownx.snippets settings MkDocs uses.
+    ``>>>`` blocks are doctests. A block made only of includes from one lab, whole
+    (``--8<-- "labs/module1/chat.py"``) or by section (``--8<-- "labs/module2/x.py:request"``),
+    runs that lab as ``python labs/module2/x.py``, the command a learner types: a section's code
+    is checked by running the program it belongs to. A lab runs once per page; later blocks from
+    the same lab reuse its result. Any other block runs in the page's namespace, with ``--8<--``
+    includes resolved by the same pymdownx.snippets settings MkDocs uses.
 ``bash``
     runs with ``bash -euo pipefail`` from the repository root; a non-zero exit fails.
 ``console``
@@ -46,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 CHECKER = doctest.OutputChecker()
 TIMEOUT_S = 600
-WHOLE_LAB = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[^":]+\.py)"\s*$')
+LAB_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[^":]+\.py)(?::[\w-]+)?"\s*$')
 #: The fence languages this plugin runs; tests/test_pages.py fails on any other.
 LANGUAGES = ("python", "bash", "console", "text")
 
@@ -119,17 +121,27 @@ def _shell(cmd: str, *, strict: bool, merge: bool = False) -> subprocess.Complet
 # ------------------------------------------------------------------ evaluators
 
 
+def lab_of(source: str) -> str | None:
+    """The lab path when every non-blank line of ``source`` includes (part of) that one lab."""
+    lines = [line for line in source.splitlines() if line.strip()]
+    paths = {m["path"] if (m := LAB_INCLUDE.match(line)) else None for line in lines}
+    return paths.pop() if len(paths) == 1 and None not in paths else None
+
+
 def run_python(example: Example) -> str | None:
     """Run a python block (see the module docstring); return a failure message or ``None``."""
     example.namespace["vllm_server"]  # the server must be up (fixture)
-    whole = WHOLE_LAB.match(example.parsed.strip())
-    if whole and len(example.parsed.strip().splitlines()) == 1:
-        p = subprocess.run([sys.executable, whole["path"]], cwd=ROOT, env=_env(),
-                           capture_output=True, text=True, timeout=TIMEOUT_S,
-                           stdin=subprocess.DEVNULL)
+    lab = lab_of(example.parsed)
+    if lab:
+        runs = example.namespace.setdefault("_lab_runs", {})
+        if lab not in runs:
+            runs[lab] = subprocess.run([sys.executable, lab], cwd=ROOT, env=_env(),
+                                       capture_output=True, text=True, timeout=TIMEOUT_S,
+                                       stdin=subprocess.DEVNULL)
+        p = runs[lab]
         _remember(example, p.stdout)
         if p.returncode:
-            return (f"python {whole['path']} exited {p.returncode}\n"
+            return (f"python {lab} exited {p.returncode}\n"
                     f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
         return None
     source = resolve_snippets(example.parsed)
@@ -181,13 +193,13 @@ def _lines_ellipsis(want: str) -> str:
 
     doctest's ELLIPSIS would need the newline around it to be present in the output too.
     """
-    lines = want.strip("\n").split("\n")
-    out = ""
-    for i, line in enumerate(lines):
+    out, after_gap = "", False
+    for line in want.strip("\n").split("\n"):
         if line.strip() == "...":
-            out += "..."
+            out, after_gap = out + "...", True
         else:
-            out += ("\n" if out and not out.endswith("...") else "") + line
+            out += ("\n" if out and not after_gap else "") + line
+            after_gap = False
     return out + "\n"
 
 

@@ -110,8 +110,29 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _outcomes[lang]["passed"] += 1
 
 
+_pages_collected: set[str] = set()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Remember which pages this session runs: the record is only written for all of them."""
+    for item in session.items:
+        path = Path(str(item.path)).resolve()
+        if _lang(item.nodeid) is not None and path.suffix == ".md":
+            _pages_collected.add(path.relative_to(ROOT).as_posix())
+
+
+def all_pages() -> set[str]:
+    """Every page of both languages with a code block, as ``docs/<lang>/<page>.md`` paths."""
+    return {p.relative_to(ROOT).as_posix() for lang in _outcomes
+            for p in (ROOT / "docs" / lang).rglob("*.md") if "```" in p.read_text(encoding="utf-8")}
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
-    """Print the examples executed and skipped per language, and write ``.workshop/verified.json``."""
+    """Print the examples executed and skipped per language, and write ``.workshop/verified.json``.
+
+    The record (the site's "verified with" box) is written only when the session ran every page
+    of both languages and nothing failed, so a partial or red run never changes what the site shows.
+    """
     if not any(_outcomes.values()):
         return
     tr = terminalreporter
@@ -120,7 +141,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
         executed = c["passed"] + c["failed"]
         tr.write_line(f"{lang}: {executed} executed ({c['passed']} passed, {c['failed']} failed), "
                       f"{c['skipped']} skipped")
-    if _SERVER is None:
+    missing = all_pages() - _pages_collected
+    failed = exitstatus != 0 or any(c["failed"] for c in _outcomes.values())
+    if _SERVER is None or failed or missing:
+        why = ("the run failed" if failed else f"{len(missing)} page(s) not run" if missing
+               else "no server")
+        tr.write_line(f"{RECORD.relative_to(ROOT)} not updated ({why}): the site's "
+                      "'verified with' box only shows complete, green runs")
         return
     record = {"date": dt.date.today().isoformat(),
               "openai": importlib.metadata.version("openai"),

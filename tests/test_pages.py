@@ -127,3 +127,4 @@ def test_nav_is_translated():
     zh = next(lang for lang in i18n["languages"] if lang["locale"] == "zh")
     missing = [t for t in titles if t not in zh.get("nav_translations", {})]
     assert not missing, f"nav titles without a zh translation: {missing}"
+
