@@ -1,0 +1,78 @@
+"""Checks of the Chinese pages' prose: English left untranslated, and terms off the glossary.
+
+:func:`english_lines` returns prose lines of a zh page (outside code fences) whose words are
+mostly English once code, links, URLs, HTML comments and product names are taken out.
+:func:`glossary` reads the table of ``docs/zh/glossary.md`` (English | 中文 | 含义 | 避免的写法) and
+:func:`off_glossary` finds the avoided variants in a page. Both return ``(line, text)`` pairs.
+"""
+from __future__ import annotations
+
+import re
+
+import pages
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+# What a Chinese sentence legitimately keeps in Latin script.
+KEEP = [re.compile(p) for p in (
+    r"`[^`]*`",                    # inline code
+    r"<!--.*?-->",                 # directives and comments
+    r"\]\([^)]*\)",                # link targets (the link text stays)
+    r"https?://\S+",               # bare URLs
+    r"\b(?:vLLM|OpenAI|ACME|Corp|Pydantic|Lark|GBNF|EBNF|JSON|Schema|API|GPU|CPU|HTTP|SSE|TTFT|"
+    r"ITL|token|tokens|Docker|Podman|Python|Hugging|Face|MkDocs|Material|Chromium|MCP|GuideLLM|"
+    r"SmolLM2|Instruct|Qwen|xgrammar|guidance|outlines|curl|pip|venv|Linux|macOS|Windows|WSL|"
+    r"CUDA|Sybil|pytest|CI|GitHub|SQLite|URL|ID|DSL|SQL|regex)\b",
+)]
+
+
+def prose_lines(text: str) -> list[tuple[int, str]]:
+    """``(line number, text)`` of the lines outside code fences."""
+    inside, out = None, []
+    for number, line in enumerate(text.split("\n"), 1):
+        m = pages.OPEN.match(line)
+        if inside is None and m:
+            inside = m["fence"]
+        elif inside is not None and line.strip().startswith(inside[0] * len(inside)) and \
+                not line.strip().strip(inside[0]):
+            inside = None
+        elif inside is None:
+            out.append((number, line))
+    return out
+
+
+def english_lines(text: str, min_words: int = 5) -> list[tuple[int, str]]:
+    """Prose lines with at least ``min_words`` English words and fewer CJK characters than
+    English words (product names, code and links do not count as English)."""
+    found = []
+    for number, line in prose_lines(text):
+        rest = line
+        for pattern in KEEP:
+            rest = pattern.sub(" ", rest)
+        words, cjk = LATIN_WORD.findall(rest), CJK.findall(rest)
+        if len(words) >= min_words and len(cjk) < len(words):
+            found.append((number, line.strip()))
+    return found
+
+
+def glossary(text: str) -> list[tuple[str, str, list[str]]]:
+    """Rows ``(english, chinese, avoided variants)`` of the glossary page's first table."""
+    rows = []
+    for _, line in prose_lines(text):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or set(cells[0]) <= set("-: ") or cells[0] == "English":
+            continue
+        avoided = [v.strip() for v in re.split(r"[、,，]", cells[3]) if v.strip() not in ("", "—")]
+        rows.append((cells[0].strip("`* "), cells[1].strip("`* "), avoided))
+    return rows
+
+
+def off_glossary(text: str, rows) -> list[tuple[int, str]]:
+    """``(line, message)`` for each avoided variant used in the prose of ``text``."""
+    found = []
+    for number, line in prose_lines(text):
+        for english, chinese, avoided in rows:
+            for variant in avoided:
+                if variant in line:
+                    found.append((number, f"{variant!r}: write {chinese!r} ({english})"))
+    return found
