@@ -96,11 +96,13 @@ def test_skip_without_reason_fails(tmp_path: Path):
 
 
 def test_every_lab_is_on_a_page():
-    """Each lab under labs/ is included (whole or by section) by some English page."""
+    """Each lab under labs/ is included (whole or by section) or run (``$ python labs/x.py``)
+    by some English page."""
     included = set()
     for page in pages.pages("en"):
         for fence in pages.fences(pages.read("en", page)):
             included.update(re.findall(r'--8<--\s+"(labs/[^":]+)', fence.body))
+            included.update(re.findall(r'^\$ python (labs/\S+\.py)', fence.body, re.MULTILINE))
     labs = {p.relative_to(ROOT).as_posix() for p in (ROOT / "labs").rglob("*")
             if p.is_file() and p.suffix in (".py", ".sh", ".jinja") and "__pycache__" not in p.parts}
     missing = sorted(labs - included - NOT_LABS)

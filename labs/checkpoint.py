@@ -1,0 +1,110 @@
+"""Checkpoint: verify your progress at the end of a module against your own server.
+
+Run: ``python labs/checkpoint.py <module>`` (for example ``python labs/checkpoint.py 2``)
+
+Each module's checks are small requests that only pass when what the module taught works on the
+server at ``VLLM_BASE_URL`` (the same variables as every lab). Prints ``PASS``/``FAIL`` with a
+reason per check, then a summary line. Exit status: 0 when every check passes, 1 otherwise (a
+known failure such as an unreachable server prints one message that says what to run), 2 for an
+unknown module number.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+
+import httpx
+import jsonschema
+
+import workshop
+
+Check = tuple[str, Callable[[], str | None]]  # (what is checked, returns a problem or None)
+
+
+def module1_checks(client, model) -> list[Check]:
+    """Module 1: the server is up, lists a model, chats, streams and honours max_tokens."""
+    def health():
+        status = httpx.get(workshop.server_root() + "/health", timeout=10).status_code
+        return None if status == 200 else f"/health answered HTTP {status}"
+
+    def chat():
+        r = client.chat.completions.create(model=model, temperature=0, max_tokens=16,
+                                           messages=[{"role": "user", "content": "Say hello."}])
+        return None if r.choices[0].message.content else "the reply was empty"
+
+    def stream():
+        chunks = [c for c in client.chat.completions.create(
+            model=model, temperature=0, max_tokens=16, stream=True,
+            messages=[{"role": "user", "content": "Count to five."}]) if c.choices]
+        return None if len(chunks) > 1 else f"expected several chunks, got {len(chunks)}"
+
+    def length():
+        r = client.chat.completions.create(model=model, max_tokens=3, temperature=0,
+                                           messages=[{"role": "user", "content": "Tell a story."}])
+        reason = r.choices[0].finish_reason
+        return None if reason == "length" else f"finish_reason was {reason!r}, not 'length'"
+
+    return [("server answers /health", health),
+            (f"/v1/models lists {model}",
+             lambda: None if model in workshop.served_models(client) else "it is not listed"),
+            ("a chat completion returns text", chat),
+            ("streaming returns several chunks", stream),
+            ("max_tokens cuts a reply (finish_reason 'length')", length)]
+
+
+def module2_checks(client, model) -> list[Check]:
+    """Module 2: JSON Schema, regex and choice constraints are enforced by the server."""
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}},
+              "required": ["ok"], "additionalProperties": False}
+
+    def ask(constraint: dict, max_tokens: int = 40) -> str:
+        r = client.chat.completions.create(
+            model=model, temperature=0, max_tokens=max_tokens,
+            messages=[{"role": "user", "content": "Answer the support question: is the shop open?"}],
+            extra_body={"structured_outputs": constraint})
+        return r.choices[0].message.content or ""
+
+    def json_schema():
+        try:
+            jsonschema.validate(json.loads(ask({"json": schema})), schema)
+        except (json.JSONDecodeError, jsonschema.ValidationError) as err:
+            return f"the reply does not follow the schema: {err}"
+        return None
+
+    def regex():
+        text = ask({"regex": r"ACME-[A-Z]{4}-[0-9]{4}"})
+        return None if re.fullmatch(r"ACME-[A-Z]{4}-[0-9]{4}", text) else f"{text!r} does not match"
+
+    def choice():
+        text = ask({"choice": ["yes", "no"]}, max_tokens=3)
+        return None if text in ("yes", "no") else f"{text!r} is not one of the choices"
+
+    return [("a JSON Schema constraint gives valid JSON", json_schema),
+            ("a regex constraint gives a full match", regex),
+            ("a choice constraint gives one of the choices", choice)]
+
+
+MODULES = {1: module1_checks, 2: module2_checks}
+
+
+def main() -> int:
+    if len(sys.argv) != 2 or not sys.argv[1].isdigit() or int(sys.argv[1]) not in MODULES:
+        print(f"usage: python labs/checkpoint.py <module>  (one of {sorted(MODULES)})", file=sys.stderr)
+        return 2
+    number = int(sys.argv[1])
+    client = workshop.client()
+    model = workshop.model(client)
+    checks = MODULES[number](client, model)
+    failed = 0
+    for what, check in checks:
+        problem = check()
+        failed += problem is not None
+        print(f"PASS {what}" if problem is None else f"FAIL {what}: {problem}")
+    print(f"Module {number} checkpoint: {len(checks) - failed} of {len(checks)} checks passed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    workshop.run(main)
