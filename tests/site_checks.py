@@ -135,10 +135,14 @@ def switcher_problems(page, en_url: str, zh_url: str) -> list[str]:
 
 
 def search_results(page, url: str, term: str) -> list[str]:
-    """Titles and URLs of the search results for ``term``, typed into the site's search box."""
+    """Titles and URLs of the search results for ``term``, typed into the site's search box
+    (``[]`` when nothing is found, or when the page has no search box)."""
     page.goto(url, wait_until="load")
     page.wait_for_timeout(1000)  # the search worker loads the index after the page
-    page.click("label.md-search__icon, .md-search__input", timeout=5000)
+    box = page.locator("label.md-search__icon, .md-search__input")
+    if box.count() == 0:
+        return []
+    box.first.click(timeout=5000)
     page.keyboard.type(term, delay=30)
     page.keyboard.press("End")  # Material searches on key events; typed CJK text sends none
     try:

@@ -171,8 +171,9 @@ def test_switcher_check_catches_a_wrong_link(page, broken):
     assert site_checks.switcher_problems(page, broken, broken.replace("broken/", "broken/zh/"))
 
 
-def test_search_check_reports_no_results(page, site_url):
+def test_search_check_reports_no_results(page, site_url, broken):
     assert site_checks.search_results(page, site_url, "qwxzzv") == []
+    assert site_checks.search_results(page, broken, "hello") == [], "a page without search"
 
 
 def test_copy_check_catches_a_button_that_copies_nothing(page, broken):
