@@ -63,6 +63,11 @@ def served_models(c: openai.OpenAI | None = None) -> list[str]:
     except openai.AuthenticationError as exc:
         raise WorkshopError(f"the server at {base_url()} refused the API key (HTTP 401).\n"
                             "  fix: export VLLM_API_KEY=<the key given to vllm serve --api-key>") from exc
+    except openai.NotFoundError as exc:
+        raise WorkshopError(f"{base_url()}/models answered HTTP 404: VLLM_BASE_URL must be the "
+                            "OpenAI-compatible root.\n  fix: export VLLM_BASE_URL="
+                            f"{base_url() if base_url().endswith('/v1') else base_url() + '/v1'}"
+                            "  (it ends in /v1)") from exc
 
 
 def model(c: openai.OpenAI | None = None) -> str:
@@ -94,8 +99,12 @@ def explain(exc: BaseException) -> str | None:
         return (f"the server refused a tool-calling request: {exc.message}\n  fix: restart it with "
                 "tool calling enabled: python scripts/server.py restart (the CPU profile has "
                 "--enable-auto-tool-choice --tool-call-parser xlam)")
+    if isinstance(exc, openai.AuthenticationError):
+        return (f"the server at {base_url()} refused the API key (HTTP 401).\n"
+                "  fix: export VLLM_API_KEY=<the key given to vllm serve --api-key>")
     if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code} from the server: {exc.message}"
+        return (f"HTTP {exc.status_code} from the server: {exc.message}\n  fix: read the server's "
+                "message; python scripts/server.py status and .workshop/run/server.log tell more")
     if isinstance(exc, httpx.HTTPError):
         return f"HTTP error talking to {server_root()}: {exc}\n  fix: {START_HINT}"
     return None

@@ -1,5 +1,9 @@
 """Start, stop and inspect the workshop's vLLM server: ``python scripts/server.py start|stop|status|restart``.
 
+``python scripts/server.py free-port`` prints a TCP port that is free on 127.0.0.1 right now (for
+``VLLM_PORT=$(python3 scripts/server.py free-port) ...``); this file needs only the standard
+library, so it runs with or without the workshop's virtual environment.
+
 ``start`` runs the CPU server profile ``labs/serve/serve_cpu.sh`` (the same file Module 1 shows)
 in the background, or any command given after ``--``, for example on a GPU box::
 
@@ -40,8 +44,8 @@ PROFILE = ROOT / "labs" / "serve" / "serve_cpu.sh"
 #: (pattern in the server log, likely fix), checked in order when a start fails.
 DIAGNOSES: list[tuple[str, str]] = [
     (r"Address already in use|error while attempting to bind",
-     "the port is taken: stop the other process or choose another port, "
-     "e.g. VLLM_PORT=8001 ./scripts/start (and export VLLM_BASE_URL=http://localhost:8001/v1)"),
+     "the port is taken: stop the other process or choose a free port, "
+     "e.g. VLLM_PORT={port} ./scripts/start (and export VLLM_BASE_URL=http://localhost:{port}/v1)"),
     (r"PackageNotFoundError|No module named|command not found",
      "the environment is incomplete: run ./scripts/start (it installs what is missing)"),
     (r"Illegal instruction",
@@ -68,6 +72,17 @@ def is_healthy(root: str, timeout: float = 2.0) -> bool:
             return r.status == 200
     except (OSError, urllib.error.URLError):
         return False
+
+
+def free_port() -> int:
+    """A TCP port that nothing listens on at 127.0.0.1 now (the kernel picks it).
+
+    The one helper the scripts, labs and tests share: never suggest a fixed port, which may be
+    taken (the site's own port 8001 was once suggested for the server).
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def port_open(root: str) -> bool:
@@ -100,7 +115,7 @@ def diagnose(text: str) -> str:
     """The likely fix for a failed start, from the first ``DIAGNOSES`` pattern found in ``text``."""
     for pattern, fix in DIAGNOSES:
         if re.search(pattern, text, re.IGNORECASE):
-            return fix
+            return fix.format(port=free_port()) if "{port}" in fix else fix
     return f"read the whole log: {LOG_FILE}"
 
 
@@ -114,9 +129,11 @@ def start(command: list[str], timeout: float) -> int:
         print(f"vLLM server already healthy at {root}: reusing it")
         return 0
     if port_open(root):
+        port = free_port()
         print(f"error: {root} is taken by a process that is not a healthy vLLM server.\n"
               f"  fix: find it with `ss -ltnp | grep :{root.rsplit(':', 1)[1]}` and stop it, or use "
-              "another port: VLLM_PORT=8001 ./scripts/start", file=sys.stderr)
+              f"a free port: VLLM_PORT={port} ./scripts/start and "
+              f"export VLLM_BASE_URL=http://localhost:{port}/v1", file=sys.stderr)
         return 1
     stop(quiet=True)
     RUN.mkdir(parents=True, exist_ok=True)
@@ -200,10 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         i = argv.index("--")
         argv, command = argv[:i], argv[i + 1:]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("action", choices=["start", "stop", "status", "restart"])
+    ap.add_argument("action", choices=["start", "stop", "status", "restart", "free-port"])
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("VLLM_START_TIMEOUT", 900)),
                     help="seconds to wait for /health (default 900)")
     args = ap.parse_args(argv)
+    if args.action == "free-port":
+        print(free_port())
+        return 0
     if args.action == "stop":
         return stop()
     if args.action == "status":

@@ -1,56 +1,76 @@
-"""pytest plugin: every fenced block of every page in ``docs/{en,zh}`` runs against the live server.
+"""pytest plugin: every fenced block of every page in ``docs/{en,zh}`` is checked against the live server.
 
-Registered in pyproject.toml (``-p plugin_docs``); collection is done by Sybil. What runs how:
+Registered in pyproject.toml (``-p plugin_docs``); collection is done by Sybil. Each page is
+followed the way a reader follows it: its commands run **in page order in one terminal of its
+own**, which starts as a new terminal does, with no virtual environment active, in a folder that
+holds the clone as ``vllm-workshop`` (a symlink to this repository). Exported variables and the
+working directory carry over from block to block, so ``cd vllm-workshop`` and
+``source .venv/bin/activate`` must appear on the page before anything that needs them.
 
-``python``
-    ``>>>`` blocks are doctests. A block made only of includes from one lab, whole
-    (``--8<-- "labs/module1/chat.py"``) or by section (``--8<-- "labs/module2/x.py:request"``),
-    runs that lab as ``python labs/module2/x.py``, the command a learner types: a section's code
-    is checked by running the program it belongs to. A lab runs once per page; later blocks from
-    the same lab reuse its result. Any other block runs in the page's namespace, with ``--8<--``
-    includes resolved by the same pymdownx.snippets settings MkDocs uses.
+What runs how:
+
 ``bash``
-    runs with ``bash -euo pipefail`` from the repository root; a non-zero exit fails.
+    the block runs in the page's terminal (``set -e``, ``pipefail``); a non-zero exit fails.
 ``console``
-    each ``$ command`` line runs; the lines after it are its expected output, stdout and stderr
-    interleaved as in a terminal (``...`` matches anything, a line of just ``...`` any number of
-    lines, whitespace is normalised); a non-zero exit fails.
-``text`` with ``title="Output"``
-    the expected stdout of the block before it, compared the same way.
-``text`` with ``title="Server log"``
+    each ``$ command`` line runs in the page's terminal; the lines after it are its expected
+    output, stdout and stderr interleaved as a terminal shows them (``...`` matches anything, a
+    line of just ``...`` any number of lines, whitespace is normalised); a non-zero exit fails.
+``python`` / ``bash`` made only of ``--8<-- "labs/..."`` includes
+    shows a lab's code (whole, or by section). It is checked, not run on its own: the includes
+    resolve, the file compiles (``compile()`` / ``bash -n``), and a later block of the page that
+    is not skipped runs the lab (``python labs/x.py`` / ``bash labs/x.sh``): a lab is checked by
+    running the program it belongs to, with the command the reader types. A ``python`` block
+    that is not a lab is an error: the code of every sample lives in ``labs/``.
+``text`` titled ``Output`` / ``输出``
+    the expected output of the block before it, compared the same way.
+``text`` titled ``Server log`` / ``服务器日志``
     lines that must appear, in order, in the log of the server this machine started.
+
+**Identical work runs once.** A command's result is kept for the session under the page's
+path inside its language folder, the block's position on the page, the command and the
+terminal's state (variables and directory) before it. The Chinese twin of an English page has
+the same blocks byte for byte (``tests/test_pages.py``), so its commands reuse the English
+results and its expected outputs are compared with them; a block that differs between the
+languages, or runs in another state, runs on its own. The summary says how many were reused.
 
 Blocks are skipped only with ``<!-- skip: next "reason" -->``; a skip without a reason fails,
 and ``tests/test_pages.py`` fails on any fence this plugin does not collect.
-All examples of a page share one namespace and run in page order.
 """
 from __future__ import annotations
 
-import contextlib
+import atexit
 import doctest
-import io
+import hashlib
 import os
 import re
+import shutil
+import signal
 import subprocess
-import sys
+import tempfile
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
 from sybil import Example, Region, Sybil
-from sybil.evaluators.doctest import DocTestEvaluator
 from sybil.parsers.abstract import AbstractCodeBlockParser
-from sybil.parsers.abstract.doctest import DocTestStringParser
 from sybil.parsers.markdown import SkipParser
 from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
+
+import pages
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 CHECKER = doctest.OutputChecker()
 TIMEOUT_S = 600
-LAB_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[^":]+\.py)(?::[\w-]+)?"\s*$')
+#: The name a reader's clone has (``git clone ... && cd vllm-workshop``, Before you begin).
+CLONE_NAME = "vllm-workshop"
+LAB_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[^":]+\.(?:py|sh))(?::[\w-]+)?"\s*$')
 #: The fence languages this plugin runs; tests/test_pages.py fails on any other.
 LANGUAGES = ("python", "bash", "console", "text")
+#: Titles of ``text`` blocks, in every language, and what they mean to this plugin.
+TEXT_TITLES = {"Output": "output", "输出": "output", "Server log": "server-log", "服务器日志": "server-log"}
+#: Variables a shell sets by itself: not part of a terminal's state.
+SHELL_OWN = {"_", "SHLVL", "PWD", "OLDPWD", "__WS_STATE"}
 
 # ------------------------------------------------------------------ snippets, as MkDocs does
 
@@ -95,96 +115,209 @@ class FenceParser(AbstractCodeBlockParser):
         super().__init__([fence_lexer()], language, evaluator)
 
 
+def title_of(attrs: str) -> str | None:
+    """The ``title="..."`` of a fence's attribute string, or ``None``."""
+    m = re.search(r'title="([^"]*)"', attrs or "")
+    return m[1] if m else None
+
+
 def _attrs(example: Example) -> str:
     return example.region.lexemes.get("attrs") or ""
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("PYTHONUNBUFFERED", "1")
+# ------------------------------------------------------------------ the page's terminal
+
+
+@lru_cache
+def reader_home() -> Path:
+    """A folder standing for the reader's home: it holds the clone as ``vllm-workshop``."""
+    home = Path(tempfile.mkdtemp(prefix="workshop-reader-"))
+    (home / CLONE_NAME).symlink_to(ROOT)
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    return home
+
+
+def fresh_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a new terminal: ``base`` (default ``os.environ``) without an active
+    virtual environment (``VIRTUAL_ENV`` unset, its ``bin`` and this repository's ``.venv/bin``
+    off ``PATH``). ``VLLM_*`` settings stay: a reader (or an instructor) exports them."""
+    env = dict(os.environ if base is None else base)
+    venvs = {str(ROOT / ".venv" / "bin")}
+    if env.get("VIRTUAL_ENV"):
+        venvs.add(str(Path(env["VIRTUAL_ENV"]) / "bin"))
+    for name in ("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PYTHONHOME", "PYTHONPATH", "CONDA_PREFIX"):
+        env.pop(name, None)
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                  if p and str(Path(p)) not in venvs)
+    env["PYTHONUNBUFFERED"] = "1"  # a terminal is line-buffered; a pipe is not
     return env
 
 
-def _remember(example: Example, stdout: str) -> None:
-    example.namespace["_stdout"] = stdout
+@dataclass
+class Terminal:
+    """One reader's terminal: exported variables and the working directory."""
+
+    env: dict[str, str] = field(default_factory=fresh_env)
+    cwd: str = field(default_factory=lambda: str(reader_home()))
+
+    def fingerprint(self) -> str:
+        """A hash of the state a command starts from."""
+        text = "\0".join(f"{k}={v}" for k, v in sorted(self.env.items())) + "\0" + self.cwd
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _shell(cmd: str, *, strict: bool, merge: bool = False) -> subprocess.CompletedProcess:
-    """Run ``cmd`` with bash from the repository root; ``merge`` interleaves stderr into stdout."""
-    args = ["bash", "-euo", "pipefail", "-c", cmd] if strict else ["bash", "-o", "pipefail", "-c", cmd]
-    return subprocess.run(args, cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT if merge else subprocess.PIPE, text=True,
-                          timeout=TIMEOUT_S, stdin=subprocess.DEVNULL)
+@dataclass(frozen=True)
+class Result:
+    """What one command did: its terminal output (stdout and stderr merged), exit status, and
+    the terminal's state after it."""
+
+    output: str
+    returncode: int
+    env: dict[str, str]
+    cwd: str
+
+
+def run_in(term: Terminal, command: str, *, strict: bool) -> Result:
+    """Run ``command`` with bash in ``term``'s state; return its output and the new state.
+
+    ``strict`` adds ``set -e``. The command runs in its own process group: on timeout
+    (``TIMEOUT_S``) the whole group is killed, so a stuck child cannot hang the suite.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp)
+        script = ('trap \'__ws_rc=$?; env -0 > "$__WS_STATE/env"; pwd > "$__WS_STATE/cwd"; '
+                  'exit $__ws_rc\' EXIT\n' + ("set -e\n" if strict else "") + command + "\n")
+        proc = subprocess.Popen(["bash", "--noprofile", "--norc", "-o", "pipefail", "-c", script],
+                                cwd=term.cwd, env={**term.env, "__WS_STATE": tmp},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+        try:
+            output, _ = proc.communicate(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            output, _ = proc.communicate()
+            return Result(output + f"\n[timed out after {TIMEOUT_S} s]", -9, term.env, term.cwd)
+        try:
+            pairs = (state / "env").read_text().split("\0")
+            env = dict(p.split("=", 1) for p in pairs if "=" in p)
+            env = {k: v for k, v in env.items() if k not in SHELL_OWN}
+            cwd = (state / "cwd").read_text().strip() or term.cwd
+        except OSError:  # the shell was killed before its EXIT trap
+            env, cwd = term.env, term.cwd
+    return Result(output, proc.returncode, env, cwd)
+
+
+# ------------------------------------------------------------------ identical work runs once
+
+_RUNS: dict[tuple, Result] = {}
+#: How many commands each language ran, and how many it took from its twin's identical block.
+STATS: dict[str, dict[str, int]] = {}
+
+
+def page_key(path: str) -> tuple[str, str]:
+    """``(language, page path inside the language folder)`` for a page's path."""
+    rel = Path(path).resolve().relative_to(ROOT / "docs")
+    return rel.parts[0], Path(*rel.parts[1:]).as_posix()
+
+
+def block_ordinal(example: Example) -> int:
+    """The position of the example's fence among the page's fences (0-based)."""
+    lines = [f.line for f in pages.fences(example.document.text)]
+    return lines.index(example.line) if example.line in lines else -1
+
+
+def terminal(example: Example) -> Terminal:
+    """The page's terminal (made when the page's first command runs)."""
+    return example.namespace.setdefault("_terminal", Terminal())
+
+
+def run_command(example: Example, index: int, command: str, *, strict: bool) -> Result:
+    """Run one command of ``example`` in the page's terminal, or reuse the identical run."""
+    example.namespace["vllm_server"]  # the server must be up (fixture)
+    term = terminal(example)
+    lang, page = page_key(example.path)
+    key = (page, block_ordinal(example), index, command, term.fingerprint())
+    stats = STATS.setdefault(lang, {"ran": 0, "reused": 0})
+    if key in _RUNS:
+        stats["reused"] += 1
+    else:
+        stats["ran"] += 1
+        _RUNS[key] = run_in(term, command, strict=strict)
+    result = _RUNS[key]
+    term.env, term.cwd = dict(result.env), result.cwd
+    example.namespace["_stdout"] = result.output
+    return result
 
 
 # ------------------------------------------------------------------ evaluators
 
 
-def lab_of(source: str) -> str | None:
-    """The lab path when every non-blank line of ``source`` includes (part of) that one lab."""
+def labs_of(source: str) -> list[str] | None:
+    """The lab paths when every non-blank line of ``source`` includes (part of) a lab, else None."""
     lines = [line for line in source.splitlines() if line.strip()]
-    paths = {m["path"] if (m := LAB_INCLUDE.match(line)) else None for line in lines}
-    return paths.pop() if len(paths) == 1 and None not in paths else None
-
-
-def run_python(example: Example) -> str | None:
-    """Run a python block (see the module docstring); return a failure message or ``None``."""
-    example.namespace["vllm_server"]  # the server must be up (fixture)
-    lab = lab_of(example.parsed)
-    if lab:
-        runs = example.namespace.setdefault("_lab_runs", {})
-        if lab not in runs:
-            runs[lab] = subprocess.run([sys.executable, lab], cwd=ROOT, env=_env(),
-                                       capture_output=True, text=True, timeout=TIMEOUT_S,
-                                       stdin=subprocess.DEVNULL)
-        p = runs[lab]
-        _remember(example, p.stdout)
-        if p.returncode:
-            return (f"python {lab} exited {p.returncode}\n"
-                    f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    matches = [LAB_INCLUDE.match(line) for line in lines]
+    if not lines or not all(matches):
         return None
-    source = resolve_snippets(example.parsed)
-    code = compile("\n" * example.line + source, example.path, "exec")
-    out = io.StringIO()
-    example.namespace.setdefault("__name__", "__main__")
+    return list(dict.fromkeys(m["path"] for m in matches))
+
+
+def run_pattern(lab: str) -> re.Pattern:
+    """How a command line runs ``lab``: ``python labs/x.py``, ``bash labs/x.sh`` (with arguments
+    or variables before it)."""
+    runner = r"python3?" if lab.endswith(".py") else r"bash"
+    return re.compile(rf"(?:^|[\s;&|(]){runner}\s+{re.escape(lab)}(?:\s|$)", re.MULTILINE)
+
+
+def _skipped_before(text: str, fence_line: int) -> bool:
+    """True when the line before the fence at ``fence_line`` (1-based) is a skip directive."""
+    before = [l for l in text.split("\n")[:fence_line - 1] if l.strip()]
+    return bool(before) and bool(re.match(r"\s*<!--\s*skip:\s*next\b", before[-1]))
+
+
+def check_lab_display(example: Example, labs: list[str]) -> str | None:
+    """A block that shows lab code: it resolves, compiles, and a later block runs the lab."""
     try:
-        with contextlib.redirect_stdout(out):
-            exec(code, example.namespace)  # noqa: S102 - running the page's code is the point
-    except SystemExit as exc:
-        if exc.code not in (0, None):
-            return f"the block exited with status {exc.code}\nstdout:\n{out.getvalue()}"
-    finally:
-        _remember(example, out.getvalue())
-        example.namespace.pop("__builtins__", None)
+        resolve_snippets(example.parsed)
+    except Exception as exc:  # noqa: BLE001 - pymdownx raises its own types
+        return f"an include does not resolve: {exc}"
+    text = example.document.text
+    later = [f for f in pages.fences(text) if f.line > example.line
+             and f.language in ("bash", "console") and not _skipped_before(text, f.line)]
+    for lab in labs:
+        path = ROOT / lab
+        if lab.endswith(".py"):
+            try:
+                compile(path.read_text(encoding="utf-8"), str(path), "exec")
+            except SyntaxError as exc:
+                return f"{lab} does not compile: {exc}"
+        else:
+            p = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+            if p.returncode:
+                return f"{lab} does not parse: {p.stderr}"
+        runner = "python" if lab.endswith(".py") else "bash"
+        if not any(run_pattern(lab).search(f.body) for f in later):
+            return (f"this block shows {lab}, but no later block of the page runs it: add a "
+                    f"console block with `$ {runner} {lab}` and its output")
     return None
 
 
-class PythonParser:
-    """``python`` fences: ``>>>`` blocks become doctests, others run with :func:`run_python`."""
-
-    def __init__(self):
-        self.doctest = DocTestStringParser(DocTestEvaluator(FLAGS))
-        self.blocks = FenceParser("python", run_python)
-
-    def __call__(self, document):
-        for region in self.blocks(document):
-            source = region.parsed
-            if source.lstrip().startswith(">>>"):
-                for r in self.doctest(source, document.path):
-                    r.adjust(region, source)
-                    yield r
-            else:
-                yield region
+def run_python(example: Example) -> str | None:
+    """A ``python`` block must show a lab (see the module docstring)."""
+    labs = labs_of(example.parsed)
+    if labs is None:
+        return ("a python block must only include lab code (--8<-- \"labs/...\"): the code of "
+                "every sample lives in labs/, and the page runs it with `$ python labs/...`")
+    return check_lab_display(example, labs)
 
 
 def run_bash(example: Example) -> str | None:
-    """Run a ``bash`` block; a non-zero exit fails."""
-    example.namespace["vllm_server"]
-    p = _shell(resolve_snippets(example.parsed), strict=True)
-    _remember(example, p.stdout)
-    if p.returncode:
-        return f"exit {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
+    """Run a ``bash`` block in the page's terminal, or check it as a lab display."""
+    labs = labs_of(example.parsed)
+    if labs is not None:
+        return check_lab_display(example, labs)
+    result = run_command(example, 0, resolve_snippets(example.parsed), strict=True)
+    if result.returncode:
+        return f"exit {result.returncode}\n{result.output}"
     return None
 
 
@@ -210,46 +343,55 @@ def _mismatch(what: str, want: str, got: str) -> str | None:
     return f"{what}\n" + CHECKER.output_difference(doctest.Example("", want), got, FLAGS)
 
 
-def run_console(example: Example) -> str | None:
-    """Run each ``$ command`` of a ``console`` block and compare its output (stdout + stderr)."""
-    example.namespace["vllm_server"]
-    chunks = re.split(r"^\$ ", example.parsed, flags=re.MULTILINE)
+def console_commands(source: str) -> list[tuple[str, str]] | None:
+    """``(command, expected output)`` pairs of a console block, or ``None`` when it does not
+    start with ``$ ``. A command continues on the next line after a trailing backslash."""
+    chunks = re.split(r"^\$ ", source, flags=re.MULTILINE)
     if chunks[0].strip() or len(chunks) < 2:
-        return "a console block must start with '$ command'"
+        return None
+    pairs = []
     for chunk in chunks[1:]:
         lines = chunk.split("\n")
         cmd = [lines.pop(0)]
         while cmd[-1].endswith("\\") and lines:  # continuation lines
             cmd.append(lines.pop(0))
-        command, want = "\n".join(cmd), "\n".join(lines)
-        p = _shell(command, strict=False, merge=True)  # as a terminal shows it
-        got = p.stdout
-        _remember(example, p.stdout)
-        if p.returncode:
-            return f"$ {command}\nexit {p.returncode}\n{got}"
+        pairs.append(("\n".join(cmd), "\n".join(lines)))
+    return pairs
+
+
+def run_console(example: Example) -> str | None:
+    """Run each ``$ command`` of a ``console`` block and compare its output (stdout + stderr)."""
+    pairs = console_commands(example.parsed)
+    if pairs is None:
+        return "a console block must start with '$ command'"
+    for index, (command, want) in enumerate(pairs):
+        result = run_command(example, index, command, strict=False)
+        if result.returncode:
+            return f"$ {command}\nexit {result.returncode}\n{result.output}"
         if want.strip():
-            failure = _mismatch(f"$ {command}", want, got)
+            failure = _mismatch(f"$ {command}", want, result.output)
             if failure:
                 return failure
     return None
 
 
 def check_text(example: Example) -> str | None:
-    """``text`` fences: an ``Output`` block or a ``Server log`` block (see the module docstring)."""
-    attrs = _attrs(example)
-    if 'title="Output"' in attrs:
+    """``text`` fences: an output block or a server log block (see the module docstring)."""
+    kind = TEXT_TITLES.get(title_of(_attrs(example)) or "")
+    if kind == "output":
         if "_stdout" not in example.namespace:
-            return "an Output block must follow a block that runs"
-        return _mismatch("stdout of the previous block differs:", example.parsed,
+            return "an output block must follow a block that runs"
+        return _mismatch("output of the previous block differs:", example.parsed,
                          example.namespace["_stdout"])
-    if 'title="Server log"' in attrs:
+    if kind == "server-log":
         server = example.namespace["vllm_server"]
         if server.log_path is None:
+            import pytest
             raise pytest.skip.Exception("no local server log: the server was not started on this machine")
         log = server.log_path.read_text(errors="replace")
         want = "...\n" + "\n...\n".join(l for l in example.parsed.splitlines() if l.strip()) + "\n..."
         return _mismatch(f"expected lines missing from {server.log_path}:", want, log)
-    return 'a text block needs title="Output" or title="Server log" (anything else is not checked)'
+    return f"a text block needs one of the titles {sorted(TEXT_TITLES)} (anything else is not checked)"
 
 
 class ReasonedSkipParser(SkipParser):
@@ -271,7 +413,7 @@ def _no_reason(example: Example) -> str:
 
 SYBIL = Sybil(
     parsers=[
-        PythonParser(),
+        FenceParser("python", run_python),
         FenceParser("bash", run_bash),
         FenceParser("console", run_console),
         FenceParser("text", check_text),

@@ -40,12 +40,22 @@ def test_same_pages_in_both_languages():
     assert pages.pages("en") == pages.pages("zh")
 
 
+def fence_key(fence: pages.Fence) -> tuple:
+    """What must be identical in both languages: the code, and the title as the docs plugin reads
+    it (a file path stays as it is; ``Output`` and ``Server log`` are translated)."""
+    title = plugin_docs.title_of(fence.info)
+    kind = plugin_docs.TEXT_TITLES.get(title, title)
+    info = re.sub(r'\s*title="[^"]*"', "", fence.info)
+    return fence.indent, info, kind, fence.body
+
+
 @pytest.mark.parametrize("page", pages.pages("en"))
 def test_same_code_and_structure(page: str):
-    """Same fences byte for byte, same directives, heading levels, admonitions and tabs."""
+    """Same fences byte for byte (titles translated), same directives, heading levels,
+    admonitions and tabs."""
     en, zh = pages.read("en", page), pages.read("zh", page)
-    en_f = [(f.indent, f.info, f.body) for f in pages.fences(en)]
-    zh_f = [(f.indent, f.info, f.body) for f in pages.fences(zh)]
+    en_f = [fence_key(f) for f in pages.fences(en)]
+    zh_f = [fence_key(f) for f in pages.fences(zh)]
     assert en_f == zh_f, f"{page}: code blocks differ between en and zh"
     assert pages.directives(en) == pages.directives(zh), f"{page}: directives differ"
     assert pages.headings(en) == pages.headings(zh), f"{page}: heading levels differ"
@@ -74,6 +84,16 @@ def test_every_fence_is_collected(lang: str):
     """Each fence is a block the docs plugin runs: no language it ignores, none it misses."""
     problems = [p for page in pages.pages(lang) for p in uncollected(pages.DOCS / lang / page)]
     assert not problems, "\n".join(problems)
+
+
+def test_translated_titles_are_the_same_block():
+    """``Server log`` and ``服务器日志`` are the same kind of block; a path title must not change."""
+    log_en = pages.Fence(1, "", 'text title="Server log"', "x")
+    log_zh = pages.Fence(1, "", 'text title="服务器日志"', "x")
+    assert fence_key(log_en) == fence_key(log_zh)
+    lab_en = pages.Fence(1, "", 'python title="labs/a.py"', "x")
+    lab_zh = pages.Fence(1, "", 'python title="labs/b.py"', "x")
+    assert fence_key(lab_en) != fence_key(lab_zh)
 
 
 def test_uncollected_fences_are_caught(tmp_path: Path):
