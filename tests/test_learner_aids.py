@@ -8,13 +8,14 @@ import pages
 
 LABELS = {"en": ("**Time:**", "**Prerequisites:**", "**You will build:**"),
           "zh": ("**时间：**", "**前提条件：**", "**你将构建：**")}
-HEADINGS = {"en": ("## Checkpoint", "## Troubleshooting"), "zh": ("## 检查点", "## 故障排除")}
+HEADINGS = {"en": ("## Checkpoint", "## Troubleshooting"), "zh": ("## 阶段自测", "## 故障排除")}
 MODULES = [p for p in pages.pages("en") if re.fullmatch(r"module\d+\.md", p)]
 
 
 def aid_problems(text: str, lang: str, number: int) -> list[str]:
     """What a module page lacks of the learner aids; empty when it has them all."""
     problems = []
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.DOTALL)  # the front matter
     opening = text.split("\n", 1)[1].strip().split("\n\n")[0] if "\n" in text else ""
     problems += [f"the opening paragraph lacks {label}" for label in LABELS[lang]
                  if label not in opening]

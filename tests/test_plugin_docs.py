@@ -1,4 +1,5 @@
-"""Unit tests of the docs plugin's own logic (no server): expected-output matching, lab blocks."""
+"""Unit tests of the docs plugin's own logic (no server): expected-output matching, lab blocks,
+the reader's fresh terminal and the reuse of identical twin blocks."""
 import plugin_docs
 
 
@@ -23,9 +24,64 @@ def test_wrong_output_fails():
 
 
 def test_lab_blocks_are_recognised():
-    """Blocks made only of includes from one lab run that lab; anything else runs in the page."""
-    assert plugin_docs.lab_of('--8<-- "labs/m/a.py"\n') == "labs/m/a.py"
-    assert plugin_docs.lab_of('--8<-- "labs/m/a.py:x"\n\n--8<-- "labs/m/a.py:y"\n') == "labs/m/a.py"
-    assert plugin_docs.lab_of('--8<-- "labs/m/a.py:x"\n--8<-- "labs/m/b.py:y"\n') is None
-    assert plugin_docs.lab_of('--8<-- "labs/m/a.py:x"\nprint(1)\n') is None
-    assert plugin_docs.lab_of('--8<-- "labs/m/a.sh"\n') is None
+    """Blocks made only of lab includes show labs; anything else is not a lab display."""
+    assert plugin_docs.labs_of('--8<-- "labs/m/a.py"\n') == ["labs/m/a.py"]
+    assert plugin_docs.labs_of('--8<-- "labs/m/a.py:x"\n\n--8<-- "labs/m/a.py:y"\n') == ["labs/m/a.py"]
+    assert plugin_docs.labs_of('--8<-- "labs/m/a.py:x"\n--8<-- "labs/m/b.sh:y"\n') == \
+        ["labs/m/a.py", "labs/m/b.sh"]
+    assert plugin_docs.labs_of('--8<-- "labs/m/a.py:x"\nprint(1)\n') is None
+    assert plugin_docs.run_pattern("labs/m/a.py").search("$ VLLM_MODEL=x python labs/m/a.py 2")
+    assert not plugin_docs.run_pattern("labs/m/a.py").search("$ python labs/m/a.py.bak")
+
+
+def run_page(tmp_path, lang: str, text: str) -> list[str | None]:
+    """Evaluate every example of a page written to ``<tmp>/docs/<lang>/page.md``; return each
+    example's failure (or ``None``) in order."""
+    path = tmp_path / "docs" / lang / "page.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    document = plugin_docs.SYBIL.parse(path)
+    document.namespace["vllm_server"] = None  # these pages need no server
+    results = []
+    for example in document.examples():
+        try:
+            example.evaluate()
+            results.append(None)
+        except Exception as exc:  # noqa: BLE001 - Sybil raises its own failure type
+            results.append(str(exc))
+    return results
+
+
+IN_VENV = "test \"$(python -c 'import sys; print(sys.prefix)')\" = \"$PWD/.venv\"\n"
+
+
+def test_a_page_runs_in_a_fresh_terminal(tmp_path):
+    """A page's commands start without the virtual environment, in the folder holding the clone,
+    and the state carries over: a `python` that needs the venv fails before the page activates it."""
+    page = f"```bash\ncd vllm-workshop\n```\n\n```bash\n{IN_VENV}```\n"
+    first, second = run_page(tmp_path, "en", page)
+    assert first is None and second is not None, "python must not be the venv's before activation"
+    page = f"```bash\ncd vllm-workshop\nsource .venv/bin/activate\n```\n\n```bash\n{IN_VENV}```\n"
+    assert run_page(tmp_path, "en", page) == [None, None]
+
+
+def test_the_twin_page_reuses_identical_commands(tmp_path):
+    """The same block at the same place of the zh twin reuses the en result; another block runs."""
+    page = "```console\n$ echo $RANDOM\n...\n```\n"
+    plugin_docs.STATS.clear()
+    run_page(tmp_path, "en", page)
+    run_page(tmp_path, "zh", page)
+    assert plugin_docs.STATS["zh"] == {"ran": 0, "reused": 1}
+    run_page(tmp_path, "zh", "```console\n$ echo other\nother\n```\n")
+    assert plugin_docs.STATS["zh"] == {"ran": 1, "reused": 1}
+
+
+def test_a_shown_lab_must_be_run_by_the_page(tmp_path):
+    """A block that shows lab code fails unless a later block runs that lab."""
+    show = '```python title="labs/module1/first_chat.py"\n--8<-- "labs/module1/first_chat.py"\n```\n'
+    failure, = run_page(tmp_path, "en", show)
+    assert failure and "no later block of the page runs it" in failure
+    ran = run_page(tmp_path, "en", show + "\n<!-- skip: next \"x\" -->\n```console\n"
+                   "$ python labs/module1/first_chat.py\n```\n")
+    assert ran[0] and "no later block" in ran[0], "a skipped run does not count"
+    assert run_page(tmp_path, "en", "```python\nprint(1)\n```\n")[0], "inline python is refused"

@@ -19,13 +19,9 @@ PREFIX = urlparse(yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseL
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """``mkdocs build --strict`` into a temporary folder."""
-    out = tmp_path_factory.mktemp("site")
-    p = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
-                       cwd=ROOT, capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    return out
+def site(built_site) -> Path:
+    """The session's one strict build (tests/conftest.py)."""
+    return built_site
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +45,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, site_url):
-    origin = site_url.split(f"/{PREFIX}/")[0]
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
     p = context.new_page()
     yield p
     context.close()
@@ -68,6 +62,9 @@ def broken(tmp_path_factory):
 <header class="md-header"><div class="md-select"><ul>
 <li><a class="md-select__link" hreflang="zh" href="index.html">中文</a></li></ul></div></header>
 <div class="highlight"><button class="md-clipboard"></button><pre><code>echo hello</code></pre></div>
+<div class="language-console highlight"><pre><code><span class="gp">$ </span>echo hello
+<span class="go">hello</span></code></pre><button class="md-clipboard"
+ onclick="navigator.clipboard.writeText(this.parentElement.querySelector('code').innerText)"></button></div>
 <div class="tabbed-set"><div class="tabbed-labels"><label>A</label><label>B</label></div>
 <div class="tabbed-content"><div class="tabbed-block">one</div><div class="tabbed-block">two</div></div></div>
 <script>throw new Error("broken on purpose")</script>
@@ -113,6 +110,24 @@ def test_search_finds_terms_in_both_languages(page, site_url, lang, term, expect
 def test_copy_buttons_copy_the_code(page, site_url):
     problems = site_checks.copy_problems(page, site_url + "module1/")
     problems += site_checks.copy_problems(page, site_url + "zh/module2/")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("rel", ["module1/", "zh/before-you-begin/"])
+def test_console_copy_buttons_copy_commands_only(page, site_url, rel):
+    """A console block's button copies the commands without ``$`` and output, ready to paste;
+    output and log blocks have no copy button (there is nothing to run)."""
+    problems = site_checks.console_copy_problems(page, site_url + rel)
+    assert not problems, "\n".join(problems)
+
+
+def test_zh_pages_speak_chinese(site):
+    """The Chinese pages' interface strings and block titles are Chinese, and their headings
+    have readable anchors (``#检查点``-style, never ``#_1``)."""
+    problems = []
+    for rel in site_checks.page_pairs(site):
+        html = (site / "zh" / rel / "index.html").read_text(encoding="utf-8")
+        problems += [f"zh/{rel}: {p}" for p in site_checks.english_ui(html)]
     assert not problems, "\n".join(problems)
 
 
@@ -172,12 +187,25 @@ def test_switcher_check_catches_a_wrong_link(page, broken):
 
 
 def test_search_check_reports_no_results(page, site_url, broken):
-    assert site_checks.search_results(page, site_url, "qwxzzv") == []
+    assert site_checks.search_results(page, site_url, "qwxzzv", wait_ms=3000) == []
     assert site_checks.search_results(page, broken, "hello") == [], "a page without search"
 
 
 def test_copy_check_catches_a_button_that_copies_nothing(page, broken):
     assert site_checks.copy_problems(page, broken)
+
+
+def test_console_copy_check_catches_a_prompt_in_the_clipboard(page, broken):
+    """The broken page's console block copies ``$ echo hello`` with its output."""
+    assert site_checks.console_copy_problems(page, broken)
+
+
+def test_english_ui_check_catches_english_on_a_zh_page():
+    html = ('<a class="headerlink" href="#_1" title="Permanent link">&para;</a>'
+            '<span class="filename">Server log</span><h2 id="_2">检查点</h2>')
+    found = site_checks.english_ui(html)
+    assert any("Permanent link" in f for f in found) and any("Server log" in f for f in found)
+    assert any("#_1" in f or "_2" in f for f in found)
 
 
 def test_tab_check_catches_tabs_that_do_not_switch(page, broken):

@@ -4,8 +4,9 @@
 # This one file is the profile that `./scripts/start`, the test suite and Module 1 use, so
 # what the pages show is what CI runs. Run it from the repository root:
 #
-#     bash labs/serve/serve_cpu.sh                # foreground, Ctrl+C stops it
-#     bash labs/serve/serve_cpu.sh --port 8001    # extra vLLM flags are passed through
+#     bash labs/serve/serve_cpu.sh                     # foreground, Ctrl+C stops it
+#     bash labs/serve/serve_cpu.sh --api-key KEY       # extra vLLM flags are passed through
+#     VLLM_PORT=$(python3 scripts/server.py free-port) bash labs/serve/serve_cpu.sh   # a free port
 #
 # Environment (all optional):
 #   WORKSHOP_MODEL_DIR   the model folder (default: .workshop/models/SmolLM2-135M-Instruct,
