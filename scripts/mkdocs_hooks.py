@@ -45,7 +45,7 @@ TEXT = {
         "row": "vLLM **{vllm}** · model **{model}** · openai **{openai}** · {date} · "
                "{passed} examples passed, {skipped} skipped, {failed} failed",
         "start": ("Step", "Page", "Time"), "overview": ("Module", "You will", "Time"),
-        "needs": ("Module", "Time", "Needs"), "planned": "in preparation", "next": "Next",
+        "needs": ("Module", "Time", "Needs"), "planned": "in preparation", "next": "Next:",
         "time": "Time", "prerequisites": "Prerequisites", "permalink": "Permanent link",
     },
     "zh": {
@@ -53,8 +53,8 @@ TEXT = {
         "none": "此站点副本尚未验证：运行 `./scripts/test` 后重新构建。",
         "row": "vLLM **{vllm}** · 模型 **{model}** · openai **{openai}** · {date} · "
                "{passed} 个示例通过，{skipped} 个跳过，{failed} 个失败",
-        "start": ("步骤", "页面", "时间"), "overview": ("模块", "你将", "时间"),
-        "needs": ("模块", "时间", "需要"), "planned": "编写中", "next": "下一步",
+        "start": ("步骤", "页面", "时间"), "overview": ("模块", "内容", "时间"),
+        "needs": ("模块", "时间", "需要"), "planned": "编写中", "next": "下一步：",
         "time": "时间", "prerequisites": "前提条件", "permalink": "永久链接",
     },
 }
@@ -160,7 +160,7 @@ def next_line(page: str, lang: str, config) -> str:
     if page not in order or order.index(page) == len(order) - 1:
         return ""
     following = page_info(lang, order[order.index(page) + 1])
-    return f"**{TEXT[lang]['next']}:** [{following['title']}]({following['page']})\n"
+    return f"**{TEXT[lang]['next']}** [{following['title']}]({following['page']})\n"
 
 
 def clone_url(config) -> str:

@@ -1,15 +1,23 @@
-"""Checks of the Chinese pages' prose: English left untranslated, and terms off the glossary.
+"""Checks of the Chinese pages' prose: English left untranslated, and terms off the term list.
 
 :func:`english_lines` returns prose lines of a zh page (outside code fences) whose words are
 mostly English once code, links, URLs, HTML comments and product names are taken out.
-:func:`glossary` reads the table of ``docs/zh/glossary.md`` (English | 中文 | 含义 | 避免的写法) and
-:func:`off_glossary` finds the avoided variants in a page. Both return ``(line, text)`` pairs.
+:func:`glossary` reads the translators' term list ``tests/zh_terms.yml`` (a YAML list of
+``{en, zh, avoid: [...]}``; the learners' glossary is ``docs/{en,zh}/glossary.md``) and
+:func:`off_glossary` finds the avoided variants in a page. Both of those return ``(line, text)``
+pairs; :func:`glossary` returns ``(english, chinese, avoided variants)`` rows.
 """
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import yaml
 
 import pages
+
+#: The translators' term list (see its header comment).
+TERMS = Path(__file__).resolve().parent / "zh_terms.yml"
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
@@ -55,15 +63,19 @@ def english_lines(text: str, min_words: int = 5) -> list[tuple[int, str]]:
     return found
 
 
-def glossary(text: str) -> list[tuple[str, str, list[str]]]:
-    """Rows ``(english, chinese, avoided variants)`` of the glossary page's first table."""
+def glossary(path: Path = TERMS) -> list[tuple[str, str, list[str]]]:
+    """Rows ``(english, chinese, avoided variants)`` of the term list at ``path``."""
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: expected a YAML list of {{en, zh, avoid}}")
     rows = []
-    for _, line in prose_lines(text):
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 4 or set(cells[0]) <= set("-: ") or cells[0] == "English":
-            continue
-        avoided = [v.strip() for v in re.split(r"[、,，]", cells[3]) if v.strip() not in ("", "—")]
-        rows.append((cells[0].strip("`* "), cells[1].strip("`* "), avoided))
+    for n, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or not {"en", "zh", "avoid"} <= entry.keys():
+            raise ValueError(f"{path}: entry {n} needs en, zh and avoid: {entry!r}")
+        avoided = entry["avoid"] or []
+        if not isinstance(avoided, list) or not all(isinstance(v, str) and v for v in avoided):
+            raise ValueError(f"{path}: entry {n} ({entry['en']}): avoid must be a list of strings")
+        rows.append((str(entry["en"]), str(entry["zh"]), list(avoided)))
     return rows
 
 

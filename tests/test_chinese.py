@@ -1,11 +1,12 @@
-"""Chinese pages read as Chinese: no English prose left over, one name per idea (the glossary)."""
+"""Chinese pages read as Chinese: no English prose left over, one name per idea (the translators'
+term list, ``tests/zh_terms.yml``). The learners' glossary pages are checked by test_glossary.py."""
 import pytest
 
 import chinese
 import pages
 
-GLOSSARY = "glossary.md"
-STANDARD = ["推理", "流式输出", "结构化输出", "工具调用", "吞吐量", "延迟", "首个 token 延迟"]
+STANDARD = ["推理", "流式输出", "结构化输出", "工具调用", "吞吐量", "延迟", "首个 token 延迟",
+            "提供服务", "前提条件", "格式"]
 
 
 @pytest.mark.parametrize("page", pages.pages("zh"))
@@ -14,25 +15,31 @@ def test_no_english_prose(page):
     assert not found, "\n".join(f"docs/zh/{page}:{n}: untranslated? {line[:100]}" for n, line in found)
 
 
-def test_glossary_has_the_standard_terms():
-    chinese_terms = [zh for _, zh, _ in chinese.glossary(pages.read("zh", GLOSSARY))]
+def test_term_list_has_the_standard_terms():
+    rows = chinese.glossary()
+    chinese_terms = [zh for _, zh, _ in rows]
     assert not [t for t in STANDARD if t not in chinese_terms]
-    assert chinese.glossary(pages.read("en", GLOSSARY)) == chinese.glossary(pages.read("zh", GLOSSARY)), \
-        "the English and Chinese glossaries list different terms"
+    assert len({en for en, _, _ in rows}) == len(rows), "an English term is listed twice"
+    # A preferred term must not contain a variant the list avoids: every page using it would fail.
+    clashes = [(zh, v) for _, zh, _ in rows for _, _, avoided in rows for v in avoided if v in zh]
+    assert not clashes, f"preferred terms that contain an avoided variant: {clashes}"
 
 
-@pytest.mark.parametrize("page", [p for p in pages.pages("zh") if p != GLOSSARY])
-def test_terms_follow_the_glossary(page):
-    rows = chinese.glossary(pages.read("zh", GLOSSARY))
-    found = chinese.off_glossary(pages.read("zh", page), rows)
+@pytest.mark.parametrize("page", pages.pages("zh"))
+def test_terms_follow_the_term_list(page):
+    found = chinese.off_glossary(pages.read("zh", page), chinese.glossary())
     assert not found, "\n".join(f"docs/zh/{page}:{n}: {message}" for n, message in found)
 
 
-def test_checks_catch_english_and_off_glossary_terms():
+def test_checks_catch_english_and_off_glossary_terms(tmp_path):
     page = ("# 标题\n\nThis paragraph was never translated into Chinese at all.\n\n"
             "用 `client.chat.completions.create(model=model)` 调用 vLLM 的 OpenAI API。\n\n"
             "```python\nprint('code is not prose, so English here is fine')\n```\n\n"
-            "服务器支持流式传输。\n")
+            "服务器支持流式传输。\n\n列出正在部署的模型。\n\n用容器部署 vLLM。\n")
     assert [n for n, _ in chinese.english_lines(page)] == [3]
-    rows = chinese.glossary(pages.read("zh", GLOSSARY))
-    assert [n for n, _ in chinese.off_glossary(page, rows)] == [11]
+    rows = chinese.glossary()
+    assert [n for n, _ in chinese.off_glossary(page, rows)] == [11, 13]
+    broken = tmp_path / "terms.yml"
+    broken.write_text("- en: inference\n  zh: 推理\n")
+    with pytest.raises(ValueError, match="needs en, zh and avoid"):
+        chinese.glossary(broken)

@@ -69,8 +69,8 @@ def test_each_module_ends_with_a_link_to_the_next_page(built_site, lang, page):
     rel = page.removesuffix(".md")
     built = (built_site / ("zh" if lang == "zh" else "") / rel / "index.html").read_text(encoding="utf-8")
     label = mkdocs_hooks.TEXT[lang]["next"]
-    assert re.search(rf"<strong>{label}:</strong>\s*<a href=\"\.\./{following}/\"", built), \
-        f"{lang}/{rel}: no '{label}:' link to {following}"
+    assert re.search(rf"<strong>{label}</strong>\s*<a href=\"\.\./{following}/\"", built), \
+        f"{lang}/{rel}: no '{label}' link to {following}"
 
 
 def test_header_parsing_can_fail():

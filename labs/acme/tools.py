@@ -48,7 +48,10 @@ from . import db as acme_db
 DbPath = str | os.PathLike | None
 
 ORDER_ID_PATTERN = r"^ACME-[0-9]{4}$"
-EMAIL_PATTERN = r"^[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,190}\.[a-z]{2,24}$"
+# Bounded parts keep the decoding grammar small. A single `[a-z0-9.-]{1,190}` for the domain made
+# xgrammar 0.2.8 fail to compile the grammar (an internal check in grammar_functor.cc), which
+# vLLM answered with HTTP 500: labels of at most 63 characters, as DNS has them, compile.
+EMAIL_PATTERN = r"^[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})*\.[a-z]{2,24}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MAX_REFUND_CENTS = 100_000  # 1,000.00 USD: larger refunds are for a human
 FAQ_DIR = Path(__file__).with_name("faq")
