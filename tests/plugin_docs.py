@@ -145,7 +145,8 @@ def fresh_env(base: dict[str, str] | None = None) -> dict[str, str]:
     venvs = {str(ROOT / ".venv" / "bin")}
     if env.get("VIRTUAL_ENV"):
         venvs.add(str(Path(env["VIRTUAL_ENV"]) / "bin"))
-    for name in ("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PYTHONHOME", "PYTHONPATH", "CONDA_PREFIX"):
+    for name in ("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PYTHONHOME", "PYTHONPATH", "CONDA_PREFIX",
+                 "PYTEST_CURRENT_TEST"):  # pytest's own, different in every test
         env.pop(name, None)
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
                                   if p and str(Path(p)) not in venvs)

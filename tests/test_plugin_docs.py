@@ -1,5 +1,7 @@
 """Unit tests of the docs plugin's own logic (no server): expected-output matching, lab blocks,
 the reader's fresh terminal and the reuse of identical twin blocks."""
+import os
+
 import plugin_docs
 
 
@@ -69,7 +71,9 @@ def test_the_twin_page_reuses_identical_commands(tmp_path):
     """The same block at the same place of the zh twin reuses the en result; another block runs."""
     page = "```console\n$ echo $RANDOM\n...\n```\n"
     plugin_docs.STATS.clear()
+    os.environ["PYTEST_CURRENT_TEST"] = "en page (pytest sets this per test)"
     run_page(tmp_path, "en", page)
+    os.environ["PYTEST_CURRENT_TEST"] = "zh page"
     run_page(tmp_path, "zh", page)
     assert plugin_docs.STATS["zh"] == {"ran": 0, "reused": 1}
     run_page(tmp_path, "zh", "```console\n$ echo other\nother\n```\n")

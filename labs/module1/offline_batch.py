@@ -9,14 +9,21 @@ template applied). Prints one line per result.
 Environment: ``WORKSHOP_MODEL_DIR`` (default ``.workshop/models/SmolLM2-135M-Instruct``; on a GPU
 box set it to a Hugging Face ID such as ``Qwen/Qwen3-0.6B``). On the CPU the lab sets
 ``VLLM_CPU_KVCACHE_SPACE=1`` (GiB) unless you set it, so it fits beside a running server.
-The lab sets ``VLLM_LOGGING_LEVEL=WARNING`` unless you set it, so that vLLM's start-up log does not
-bury the results. vLLM starts its engine in a child process, hence the ``if __name__ == "__main__":`` guard: without
-it, the child would run the script again.
+Unless you set them, the lab also keeps the start-up notes of vLLM and PyTorch from burying the
+results (errors still show): ``VLLM_LOGGING_LEVEL=ERROR`` hides vLLM's warnings about running on
+a CPU (``VLLM_LOGGING_LEVEL=WARNING`` shows them), ``TORCH_CPP_LOG_LEVEL=ERROR`` hides a note on
+NUMA memory binding in PyTorch's C++ log, and the ``PYTHONWARNINGS`` filter hides one
+``FutureWarning`` from vLLM's use of ``torch.distributed.reduce_op``. vLLM starts its engine in
+a child process, hence the ``if __name__ == "__main__":`` guard: without it, the child would run
+the script again.
 """
 import os
 
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
+os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+os.environ.setdefault("PYTHONWARNINGS",
+                      "ignore:`torch.distributed.reduce_op` is deprecated:FutureWarning")
 
 # --8<-- [start:batch]
 from vllm import LLM, SamplingParams

@@ -8,7 +8,10 @@ the request with HTTP 200, does not constrain the output, and only logs a warnin
 The lab sends the same request with ``guided_json`` and with ``structured_outputs`` and
 validates both replies with ``ticket.parse_ticket``: validation is how a client notices.
 Prints one line per request; exits 1 if the two fields behave otherwise than described.
-Source: ``vllm/entrypoints/serve/engine/protocol.py`` (``_REMOVED_GUIDED_FIELDS``), vLLM 0.32.
+The server logs its warning with ``logger.warning_once``: once per server process for each set of
+removed fields, so running the lab again adds nothing to the server's log.
+Source: ``vllm/entrypoints/serve/engine/protocol.py`` (``_REMOVED_GUIDED_FIELDS`` and
+``OpenAIBaseModel.__log_extra_fields__``), vLLM 0.32.
 """
 import ticket
 import workshop

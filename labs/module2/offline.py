@@ -1,23 +1,44 @@
 """Module 2 lab: structured outputs offline, with ``LLM`` and ``SamplingParams`` (no server).
 
-Run: ``python labs/module2/offline.py``
+Run: ``python labs/module2/offline.py`` (about 50 s on the workshop's 2-core CPU, most of it
+starting the engine and loading the model)
 
-Loads the model into this process (about half a minute on the workshop's 2-core CPU) and triages
-``ticket.MESSAGES`` in one batch with
+Loads the model into this process and triages ``ticket.MESSAGES`` in one batch with
 ``SamplingParams(structured_outputs=StructuredOutputsParams(json=TICKET_SCHEMA))``, then labels
 their sentiment with ``StructuredOutputsParams(choice=[...])``. The engine is built with
 ``structured_outputs_config={"backend": "xgrammar", "disable_any_whitespace": True}``, the same
-setting as the server flag ``--structured-outputs-config``: JSON comes out compact. Every ticket
-goes through ``ticket.parse_ticket``; exits 1 if one is invalid or a label is not in the list.
+setting as the server flag ``--structured-outputs-config``: JSON comes out compact. Prints
+``ticket    | valid   | compact: True | <the reply>`` per message, then ``sentiment | <label>`` per message.
+Every ticket goes through ``ticket.parse_ticket`` and must have no whitespace between JSON tokens
+(``ticket.whitespace_between_tokens``); exits 1 if one is invalid or not compact, or a label is
+not in the list.
 
 Environment: ``WORKSHOP_MODEL_DIR`` (default ``.workshop/models/SmolLM2-135M-Instruct``; on a GPU
-box a Hugging Face ID); on a CPU ``VLLM_CPU_KVCACHE_SPACE=1`` (GiB) and
-``VLLM_LOGGING_LEVEL=WARNING`` unless you set them, as in ``labs/module1/offline_batch.py``.
+box a Hugging Face ID). Unless you set them, the lab sets, as ``labs/module1/offline_batch.py``
+does: ``VLLM_CPU_KVCACHE_SPACE=1`` (GiB, so that it fits beside a running server), and three
+settings that keep the start-up notes of vLLM and PyTorch from burying the results (errors still
+show): ``VLLM_LOGGING_LEVEL=ERROR`` (vLLM's warnings on a CPU: ``--enforce-eager`` disables
+``torch.compile``, Triton is missing so the V1 model runner is used, ``libtcmalloc`` and
+``libiomp`` are not preloaded; from ``vllm/config/vllm.py``, ``vllm/platforms/cpu.py`` and
+``vllm/v1/worker/cpu_worker.py``), ``TORCH_CPP_LOG_LEVEL=ERROR`` (a note on NUMA memory binding
+from vLLM's CPU kernels, ``vllm/_C*.so``, logged through PyTorch's C++ log) and a
+``PYTHONWARNINGS`` filter for one ``FutureWarning`` (``vllm/triton_utils/dispatcher.py`` touches
+the deprecated ``torch.distributed.reduce_op``). Run with ``VLLM_LOGGING_LEVEL=WARNING`` to see
+vLLM's warnings. Still printed: ``Triton is installed, but doesn't include CPU backend. Disabling
+Triton.`` once per process (this one, the engine core, its worker; ``vllm/triton_utils/importing.py``
+logs it while vLLM is imported, before vLLM's log level applies) and the progress bar of loading
+the weights.
 """
+# --8<-- [start:quiet]
 import os
 
-os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+# Before vLLM is imported; its engine processes inherit these. Errors still show.
+os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB of KV cache: fits beside the server
+os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")  # vLLM's warnings about running on a CPU
+os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")  # a note on NUMA memory binding
+os.environ.setdefault("PYTHONWARNINGS",               # vLLM uses a deprecated torch name
+                      "ignore:`torch.distributed.reduce_op` is deprecated:FutureWarning")
+# --8<-- [end:quiet]
 
 # --8<-- [start:offline]
 from vllm import LLM, SamplingParams
@@ -42,10 +63,13 @@ def main() -> int:
         completion = output.outputs[0]
         try:
             ticket.parse_ticket(completion.text, completion.finish_reason)
-            print(f"ticket    | valid   | {completion.text}")
         except ticket.InvalidOutput as err:
             failures += 1
             print(f"ticket    | INVALID | {err}")
+            continue
+        compact = ticket.whitespace_between_tokens(completion.text) == 0
+        failures += not compact
+        print(f"ticket    | valid   | compact: {compact} | {completion.text}")
 
     as_label = SamplingParams(temperature=0, max_tokens=5, structured_outputs=(
         StructuredOutputsParams(choice=SENTIMENTS)))

@@ -12,7 +12,9 @@ The other Module 2 labs import this file (``import ticket``) for:
   computed by the ``jsonschema`` library;
 - ``parse_ticket(content, finish_reason) -> dict``: the only way model output becomes a ticket.
   Raises :class:`InvalidOutput` when the reply was cut off (``finish_reason == "length"``), is
-  not JSON, or breaks the schema, so that broken output is never passed on as data.
+  not JSON, or breaks the schema, so that broken output is never passed on as data;
+- ``whitespace_between_tokens(content) -> int``: how many whitespace characters a JSON reply has
+  outside its strings (0 for compact JSON), used by ``offline.py`` and ``whitespace.py``.
 
 Run as a program, it prints the schema's properties and checks one good and one bad ticket.
 """
@@ -79,6 +81,22 @@ def parse_ticket(content: str | None, finish_reason: str | None) -> dict:
         raise InvalidOutput("the reply breaks the ticket schema: " + "; ".join(errors))
     return instance
 # --8<-- [end:parse]
+
+
+def whitespace_between_tokens(content: str) -> int:
+    """Whitespace characters of the JSON text ``content`` outside its strings (0 when compact)."""
+    count, in_string, escaped = 0, False, False
+    for char in content:
+        if escaped:            # the character after a backslash, inside a string
+            escaped = False
+        elif in_string:
+            escaped = char == "\\"
+            in_string = char != '"'
+        elif char == '"':
+            in_string = True
+        elif char.isspace():
+            count += 1
+    return count
 
 
 def main() -> int:
