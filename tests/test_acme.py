@@ -276,7 +276,7 @@ def test_create_ticket_adds_exactly_one_row(db):
     ({"order_id": "ACME-1043"}, "is not an order of jane@example.com"),
     ({"order_id": "ACME-9999"}, "no order has the ID"),
     ({"priority": "asap"}, "priority must be one of low, medium, high, urgent"),
-    ({"summary": "   "}, "summary must be 5 to 200 characters"),
+    ({"summary": "   "}, "summary must be 5 to 120 characters"),
 ])
 def test_create_ticket_refusals_change_nothing(db, arguments, message):
     before = acme_db.fingerprint(db)

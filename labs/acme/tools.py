@@ -289,7 +289,7 @@ def create_ticket(customer_email: str, category: str, priority: str, summary: st
     email = _key("customer_email", customer_email)
     _choice("category", category, acme_db.TICKET_CATEGORIES)
     _choice("priority", priority, acme_db.PRIORITIES)
-    summary = _text("summary", summary, 5, 200)
+    summary = _text("summary", summary, 5, 120)
     order_id = None if order_id is None else _key("order_id", order_id, upper=True)
     created_at = acme_db.timestamp(now or acme_db.utc_now())
     with closing(acme_db.connect(db)) as conn, acme_db.transaction(conn):
@@ -337,7 +337,7 @@ def schedule_callback(customer_email: str, date: str, slot: str, reason: str, *,
         raise ToolError(f"date {date} is in the past (today is {today.isoformat()} UTC); "
                         "choose today or a later date")
     _choice("slot", slot, acme_db.SLOTS)
-    reason = _text("reason", reason, 5, 200)
+    reason = _text("reason", reason, 5, 120)
     with closing(acme_db.connect(db)) as conn, acme_db.transaction(conn):
         _customer_id(conn, email)
         booked = conn.execute("SELECT id FROM callbacks WHERE customer_email = ? AND date = ? "
@@ -364,7 +364,7 @@ def issue_refund(order_id: str, amount_cents: int, reason: str, *, db: DbPath = 
     """
     order_id = _key("order_id", order_id, upper=True)
     amount = _integer("amount_cents", amount_cents, 1, MAX_REFUND_CENTS)
-    reason = _text("reason", reason, 5, 200)
+    reason = _text("reason", reason, 5, 120)
     created_at = acme_db.timestamp(now or acme_db.utc_now())
     with closing(acme_db.connect(db)) as conn, acme_db.transaction(conn):
         order = conn.execute("SELECT status FROM orders WHERE order_id = ?",
@@ -432,13 +432,13 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in [
          "Look up an ACME order by its ID and return its status, carrier, tracking number, "
          "items and total in cents.",
          _object(order_id=_order_id("The order ID exactly as the customer wrote it, "
-                                    "e.g. ACME-1042.")),
+                                    "e.g. ACME-1234.")),
          "read"),
     Tool("get_customer", get_customer,
          "Look up a customer account by email and return the name, tier, orders and open "
          "support tickets.",
          _object(email=_email("The customer's email address in lower case, "
-                              "e.g. jane@example.com.")),
+                              "e.g. name@example.com.")),
          "read"),
     Tool("search_products", search_products,
          "Search ACME's garden tool catalogue by keywords and return matching products with "
@@ -476,9 +476,9 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in [
              priority={"type": "string", "enum": list(acme_db.PRIORITIES),
                        "description": "How soon a human must act: low, medium, high or "
                                       "urgent."},
-             summary=_free_text("The problem in one sentence, for the support agent.", 5, 200),
+             summary=_free_text("The problem in one sentence, for the support agent.", 5, 120),
              order_id={"type": ["string", "null"], "pattern": ORDER_ID_PATTERN,
-                       "description": "The order the ticket is about, e.g. ACME-1042, or null "
+                       "description": "The order the ticket is about, e.g. ACME-1234, or null "
                                       "if it is not about one order."}),
          "write"),
     Tool("schedule_callback", schedule_callback,
@@ -493,17 +493,17 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in [
                    "description": "The time of day: morning (9-12), afternoon (12-17) or "
                                   "evening (17-20)."},
              reason=_free_text("What the customer wants to discuss, in one sentence.", 5,
-                               200)),
+                               120)),
          "write"),
     Tool("issue_refund", issue_refund,
          "Refund part or all of an order to the original payment method; the amount is in "
          "cents and cannot exceed what is left to refund.",
          _object(
-             order_id=_order_id("The ID of the order to refund, e.g. ACME-1042."),
+             order_id=_order_id("The ID of the order to refund, e.g. ACME-1234."),
              amount_cents={"type": "integer", "minimum": 1, "maximum": MAX_REFUND_CENTS,
                            "description": "The amount to refund in US cents, e.g. 2499 for "
                                           "24.99 USD."},
-             reason=_free_text("Why the refund is given, in one sentence.", 5, 200)),
+             reason=_free_text("Why the refund is given, in one sentence.", 5, 120)),
          "write"),
 ]}
 # --8<-- [end:registry]
