@@ -44,18 +44,14 @@ class KeyedServer:
 
 
 KEY = "acme-test-key"
+_keyed: dict[str, object] = {}
 
 
-@pytest.fixture(scope="session")
-def keyed_server(vllm_server, tmp_path_factory):  # noqa: ARG001 - start after the main server
-    """A second real vLLM server, started for the bad-input tests: ``--api-key`` and none of the
-    tool-calling flags, so one server answers both "no key / wrong key" (HTTP 401) and "tool
-    calling without the flags" (HTTP 400). Same model and CPU settings as
-    ``labs/serve/serve_cpu.sh``, minus the tool flags; a small KV cache, because the main server
-    runs beside it. Stopped (its whole process group) at the end of the session.
-    """
+def start_keyed_server(log: Path) -> None:
+    """Start the keyed server in the background (see :func:`keyed_server`); idempotent."""
+    if _keyed:
+        return
     port = free_port()
-    log = tmp_path_factory.mktemp("keyed") / "server.log"
     model = os.environ.get("WORKSHOP_MODEL_DIR", str(ROOT / ".workshop/models/SmolLM2-135M-Instruct"))
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1",
            "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -65,7 +61,27 @@ def keyed_server(vllm_server, tmp_path_factory):  # noqa: ARG001 - start after t
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
-    root = f"http://127.0.0.1:{port}"
+    _keyed.update(proc=proc, root=f"http://127.0.0.1:{port}", log=log)
+
+
+def pytest_collection_finish(session) -> None:
+    """Start the keyed server as soon as the run is known to need it: it loads while the first
+    tests run, instead of when the first bad-input test asks for it."""
+    if any("keyed_server" in getattr(item, "fixturenames", ()) for item in session.items):
+        start_keyed_server(Path(session.config._tmp_path_factory.mktemp("keyed")) / "server.log")
+
+
+@pytest.fixture(scope="session")
+def keyed_server(vllm_server, tmp_path_factory):  # noqa: ARG001 - after the main server
+    """A second real vLLM server for the bad-input tests: ``--api-key`` and none of the
+    tool-calling flags, so one server answers both "no key / wrong key" (HTTP 401) and "tool
+    calling without the flags" (HTTP 400). Same model and CPU settings as
+    ``labs/serve/serve_cpu.sh``, minus the tool flags; a small KV cache, because the main server
+    runs beside it. Started at collection (above) or here; its whole process group is stopped
+    at the end of the session.
+    """
+    start_keyed_server(tmp_path_factory.mktemp("keyed") / "server.log")
+    proc, root, log = _keyed["proc"], _keyed["root"], _keyed["log"]
     try:
         deadline = time.monotonic() + 300
         while not server_ctl.is_healthy(root):

@@ -18,9 +18,13 @@ What runs how:
 ``python`` / ``bash`` made only of ``--8<-- "labs/..."`` includes
     shows a lab's code (whole, or by section). It is checked, not run on its own: the includes
     resolve, the file compiles (``compile()`` / ``bash -n``), and a later block of the page that
-    is not skipped runs the lab (``python labs/x.py`` / ``bash labs/x.sh``): a lab is checked by
-    running the program it belongs to, with the command the reader types. A ``python`` block
-    that is not a lab is an error: the code of every sample lives in ``labs/``.
+    is not skipped runs the lab (``python labs/x.py``, ``bash labs/x.sh``, or for a module of a
+    package under ``labs/``, ``python -m package.module``): a lab is checked by running the
+    program it belongs to, with the command the reader types. A ``python`` block that is not a
+    lab is an error: the code of every sample lives in ``labs/``.
+``jinja``
+    shows a chat template from ``labs/`` (includes only); it must parse with Jinja2. The
+    server profile that uses it is what the page's other blocks run against.
 ``text`` titled ``Output`` / ``输出``
     the expected output of the block before it, compared the same way.
 ``text`` titled ``Server log`` / ``服务器日志``
@@ -64,9 +68,9 @@ CHECKER = doctest.OutputChecker()
 TIMEOUT_S = 600
 #: The name a reader's clone has (``git clone ... && cd vllm-workshop``, Before you begin).
 CLONE_NAME = "vllm-workshop"
-LAB_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[^":]+\.(?:py|sh))(?::[\w-]+)?"\s*$')
+LAB_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[^":]+\.(?:py|sh|jinja))(?::[\w-]+)?"\s*$')
 #: The fence languages this plugin runs; tests/test_pages.py fails on any other.
-LANGUAGES = ("python", "bash", "console", "text")
+LANGUAGES = ("python", "bash", "console", "text", "jinja")
 #: Titles of ``text`` blocks, in every language, and what they mean to this plugin.
 TEXT_TITLES = {"Output": "output", "输出": "output", "Server log": "server-log", "服务器日志": "server-log"}
 #: Variables a shell sets by itself: not part of a terminal's state.
@@ -146,7 +150,8 @@ def fresh_env(base: dict[str, str] | None = None) -> dict[str, str]:
     if env.get("VIRTUAL_ENV"):
         venvs.add(str(Path(env["VIRTUAL_ENV"]) / "bin"))
     for name in ("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PYTHONHOME", "PYTHONPATH", "CONDA_PREFIX",
-                 "PYTEST_CURRENT_TEST"):  # pytest's own, different in every test
+                 "PYTEST_CURRENT_TEST",   # pytest's own, different in every test
+                 "NO_MKDOCS_2_WARNING"):  # set by MkDocs in this process once it loads a config
         env.pop(name, None)
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
                                   if p and str(Path(p)) not in venvs)
@@ -267,10 +272,16 @@ def labs_of(source: str) -> list[str] | None:
 
 
 def run_pattern(lab: str) -> re.Pattern:
-    """How a command line runs ``lab``: ``python labs/x.py``, ``bash labs/x.sh`` (with arguments
-    or variables before it)."""
+    """How a command line runs ``lab``: ``python labs/x.py``, ``bash labs/x.sh``, and for a
+    module of a package under ``labs/`` also ``python -m package.module`` (with arguments or
+    variables before it)."""
     runner = r"python3?" if lab.endswith(".py") else r"bash"
-    return re.compile(rf"(?:^|[\s;&|(]){runner}\s+{re.escape(lab)}(?:\s|$)", re.MULTILINE)
+    target = re.escape(lab)
+    path = ROOT / lab
+    if lab.endswith(".py") and (path.parent / "__init__.py").is_file():
+        module = ".".join(path.relative_to(ROOT / "labs").with_suffix("").parts)
+        target = rf"(?:{target}|-m\s+{re.escape(module)})"
+    return re.compile(rf"(?:^|[\s;&|(]){runner}\s+{target}(?:\s|$)", re.MULTILINE)
 
 
 def _skipped_before(text: str, fence_line: int) -> bool:
@@ -290,6 +301,14 @@ def check_lab_display(example: Example, labs: list[str]) -> str | None:
              and f.language in ("bash", "console") and not _skipped_before(text, f.line)]
     for lab in labs:
         path = ROOT / lab
+        if lab.endswith(".jinja"):
+            import jinja2
+
+            try:
+                jinja2.Environment().parse(path.read_text(encoding="utf-8"))
+            except jinja2.TemplateSyntaxError as exc:
+                return f"{lab} does not parse as a Jinja2 template: {exc}"
+            continue
         if lab.endswith(".py"):
             try:
                 compile(path.read_text(encoding="utf-8"), str(path), "exec")
@@ -312,6 +331,14 @@ def run_python(example: Example) -> str | None:
     if labs is None:
         return ("a python block must only include lab code (--8<-- \"labs/...\"): the code of "
                 "every sample lives in labs/, and the page runs it with `$ python labs/...`")
+    return check_lab_display(example, labs)
+
+
+def check_jinja(example: Example) -> str | None:
+    """A ``jinja`` block must show a template from ``labs/`` (see the module docstring)."""
+    labs = labs_of(example.parsed)
+    if labs is None or not all(lab.endswith(".jinja") for lab in labs):
+        return "a jinja block must only include templates from labs/ (--8<-- \"labs/...jinja\")"
     return check_lab_display(example, labs)
 
 
@@ -422,6 +449,7 @@ SYBIL = Sybil(
         FenceParser("bash", run_bash),
         FenceParser("console", run_console),
         FenceParser("text", check_text),
+        FenceParser("jinja", check_jinja),
         ReasonedSkipParser(),
     ],
     path=str(ROOT / "docs"),

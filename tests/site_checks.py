@@ -238,7 +238,8 @@ def check_links(url: str, site_url: str = "") -> tuple[list[str], list[str]]:
 def console_copy_problems(page, url: str, limit: int = 3) -> list[str]:
     """Console blocks copy their commands only (no ``$``, no output); text blocks have no copy
     button. Expected commands are read from the rendered block: its ``$ `` lines, with
-    backslash-continued lines."""
+    backslash-continued lines. Blank lines are ignored (a hidden output line leaves its line
+    break, and an empty line does nothing in a terminal)."""
     page.goto(url)
     problems = []
     blocks = page.locator(f"div.language-console.highlight:has({COPY_BUTTON})")
@@ -257,6 +258,7 @@ def console_copy_problems(page, url: str, limit: int = 3) -> list[str]:
         block.locator(COPY_BUTTON).first.click()
         page.wait_for_timeout(200)
         copied = page.evaluate("navigator.clipboard.readText()").rstrip("\n")
+        copied = "\n".join(line for line in copied.split("\n") if line.strip())
         if copied != "\n".join(commands):
             problems.append(f"{url}: console block {i}: clipboard holds {copied[:60]!r}, "
                             f"not the commands {chr(10).join(commands)[:60]!r}")

@@ -1,7 +1,5 @@
 """Unit tests of the docs plugin's own logic (no server): expected-output matching, lab blocks,
 the reader's fresh terminal and the reuse of identical twin blocks."""
-import os
-
 import plugin_docs
 
 
@@ -34,6 +32,8 @@ def test_lab_blocks_are_recognised():
     assert plugin_docs.labs_of('--8<-- "labs/m/a.py:x"\nprint(1)\n') is None
     assert plugin_docs.run_pattern("labs/m/a.py").search("$ VLLM_MODEL=x python labs/m/a.py 2")
     assert not plugin_docs.run_pattern("labs/m/a.py").search("$ python labs/m/a.py.bak")
+    assert plugin_docs.run_pattern("labs/acme/tools.py").search("$ python -m acme.tools")
+    assert not plugin_docs.run_pattern("labs/module1/sse.sh").search("$ python -m module1.sse")
 
 
 def run_page(tmp_path, lang: str, text: str) -> list[str | None]:
@@ -67,13 +67,14 @@ def test_a_page_runs_in_a_fresh_terminal(tmp_path):
     assert run_page(tmp_path, "en", page) == [None, None]
 
 
-def test_the_twin_page_reuses_identical_commands(tmp_path):
+def test_the_twin_page_reuses_identical_commands(tmp_path, monkeypatch):
     """The same block at the same place of the zh twin reuses the en result; another block runs."""
     page = "```console\n$ echo $RANDOM\n...\n```\n"
-    plugin_docs.STATS.clear()
-    os.environ["PYTEST_CURRENT_TEST"] = "en page (pytest sets this per test)"
+    monkeypatch.setattr(plugin_docs, "STATS", {})  # the session's own counts stay untouched
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "en page (pytest sets this per test)")
     run_page(tmp_path, "en", page)
-    os.environ["PYTEST_CURRENT_TEST"] = "zh page"
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "zh page")
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "true")  # what loading mkdocs.yml does to this process
     run_page(tmp_path, "zh", page)
     assert plugin_docs.STATS["zh"] == {"ran": 0, "reused": 1}
     run_page(tmp_path, "zh", "```console\n$ echo other\nother\n```\n")
