@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import httpx
 import jsonschema
+import openai
 
 import workshop
 
@@ -86,7 +87,57 @@ def module2_checks(client, model) -> list[Check]:
             ("a choice constraint gives one of the choices", choice)]
 
 
-MODULES = {1: module1_checks, 2: module2_checks}
+def module3_checks(client, model) -> list[Check]:
+    """Module 3: tool calling is enabled, forced calls come back valid, a round trip completes."""
+    from acme.tools import ToolError, call, openai_tools, schema_errors, tool_message
+
+    tools = openai_tools(["get_order_status", "get_customer"])
+    question = [{"role": "user", "content": "Where is my order ACME-1042?"}]
+
+    def ask(tool_choice, messages=question):
+        return client.chat.completions.create(
+            model=model, messages=messages, tools=tools, tool_choice=tool_choice,
+            parallel_tool_calls=False, temperature=0, max_tokens=100).choices[0]
+
+    def enabled():
+        try:
+            ask("auto")
+        except openai.BadRequestError as err:
+            return f"the server refused tools: {err.message}"
+        return None
+
+    def named():
+        calls = ask({"type": "function", "function": {"name": "get_order_status"}}).message.tool_calls
+        if not calls or calls[0].function.name != "get_order_status":
+            return f"expected a get_order_status call, got {calls!r}"
+        errors = schema_errors("get_order_status", json.loads(calls[0].function.arguments))
+        return f"the arguments break the schema: {errors}" if errors else None
+
+    def required():
+        calls = ask("required").message.tool_calls
+        return None if calls else "no tool call came back"
+
+    def round_trip():
+        choice = ask("required")
+        if not choice.message.tool_calls:
+            return "no tool call came back"
+        messages = question + [choice.message.model_dump(include={"role", "content", "tool_calls"})]
+        for tool_call in choice.message.tool_calls:
+            try:
+                result = call(tool_call.function.name, tool_call.function.arguments)
+            except ToolError as err:
+                result = err
+            messages.append(tool_message(tool_call.id, result))
+        final = ask("none", messages)
+        return None if final.message.content else "no answer after the tool result"
+
+    return [("the server accepts tools (--enable-auto-tool-choice, --tool-call-parser)", enabled),
+            ("a named tool_choice returns that tool with valid arguments", named),
+            ("tool_choice='required' returns a call", required),
+            ("a round trip (call, tool message, answer) completes", round_trip)]
+
+
+MODULES = {1: module1_checks, 2: module2_checks, 3: module3_checks}
 
 
 def main() -> int:
@@ -103,6 +154,9 @@ def main() -> int:
         failed += problem is not None
         print(f"PASS {what}" if problem is None else f"FAIL {what}: {problem}")
     print(f"Module {number} checkpoint: {len(checks) - failed} of {len(checks)} checks passed")
+    if failed:
+        print(f"error: {failed} check(s) failed\n  fix: each FAIL line says what went wrong; the "
+              f"troubleshooting section of Module {number} lists the usual causes", file=sys.stderr)
     return 1 if failed else 0
 
 

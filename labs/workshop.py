@@ -98,7 +98,7 @@ def explain(exc: BaseException) -> str | None:
     if isinstance(exc, openai.BadRequestError) and "tool" in str(exc.message).lower():
         return (f"the server refused a tool-calling request: {exc.message}\n  fix: restart it with "
                 "tool calling enabled: python scripts/server.py restart (the CPU profile has "
-                "--enable-auto-tool-choice --tool-call-parser xlam)")
+                "--enable-auto-tool-choice and --tool-call-parser smollm2)")
     if isinstance(exc, openai.AuthenticationError):
         return (f"the server at {base_url()} refused the API key (HTTP 401).\n"
                 "  fix: export VLLM_API_KEY=<the key given to vllm serve --api-key>")

@@ -14,6 +14,8 @@
 #              then plain curl, as you would type them.
 # ws_curl ...  curl with the same arguments and the same clear errors (used by ws_connect); on
 #              success it prints the response body, like curl.
+# ws_check F   after `curl ... -o F`: when the server answered with an error (a JSON body with
+#              "error"), end with `error: <the server's message>` and its fix.
 # Errors need nothing but curl and python3 (for JSON), so they work with or without the venv.
 
 BASE="${VLLM_BASE_URL:-http://localhost:8000/v1}"
@@ -69,6 +71,25 @@ ws_curl() {  # ws_curl CURL-ARGS...: see the header
   fi
   cat "$body"
   rm -f "$body"
+}
+
+ws_check() {  # ws_check FILE: an error body from the server becomes error/fix
+  local message
+  message="$(python3 -c '
+import json, sys
+try:
+    body = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    print("the reply is not JSON"); raise SystemExit
+if isinstance(body, dict) and "error" in body:
+    error = body["error"]
+    print(error.get("message", error) if isinstance(error, dict) else error)
+' "$1")"
+  [ -z "$message" ] && return 0
+  case "$message" in
+    *tool*parser*|*auto-tool-choice*) ws_error "the server refused the request: $message" "restart it with tool calling: python scripts/server.py restart (the CPU profile has --enable-auto-tool-choice and --tool-call-parser)" ;;
+    *) ws_error "the server refused the request: $message" "read the message; the lab's page explains the request" ;;
+  esac
 }
 
 ws_connect() {  # ws_connect: check server, key and model; set MODEL

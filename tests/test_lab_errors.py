@@ -2,7 +2,8 @@
 
 Every lab that talks to the server (bash or Python) is run against each bad input a learner
 meets: no server at the URL, a URL without ``/v1``, a model the server does not serve, a server
-that wants an API key and gets none (a wrong key takes the same path: HTTP 401). Each run must exit non-zero and print one
+that wants an API key and gets none (a wrong key takes the same path: HTTP 401), and, for the
+labs that send tools, a server started without the tool-calling flags. Each run must exit non-zero and print one
 ``error: ...`` with its ``fix: ...``, never a traceback and never silence. The runs go in
 parallel (they are short, and most of their time is Python start-up).
 """
@@ -24,8 +25,8 @@ import pytest
 from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Arguments some labs need.
-ARGS = {"labs/checkpoint.py": ["1"]}
+#: Arguments some labs need (Module 3's checkpoint also needs tool calling).
+ARGS = {"labs/checkpoint.py": ["3"]}
 
 
 def server_labs() -> list[str]:
@@ -42,6 +43,8 @@ def server_labs() -> list[str]:
 
 
 LABS = server_labs()
+#: The labs that send tools: they also meet a server started without the tool-calling flags.
+TOOL_LABS = [lab for lab in LABS if re.search(r"openai_tools\(|\"tools\":", (ROOT / lab).read_text())]
 
 
 def run_lab(lab: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
@@ -78,6 +81,7 @@ def test_the_matrix_covers_the_labs():
     assert "labs/module1/first_chat.py" in LABS and "labs/module1/sse.sh" in LABS
     assert {"labs/module1/endpoints.sh", "labs/module1/curl_chat.sh"} <= set(LABS)
     assert "labs/module1/offline_batch.py" not in LABS, "offline labs need no server"
+    assert {"labs/module3/round_trip.py", "labs/module3/curl_tools.sh"} <= set(TOOL_LABS)
 
 
 @pytest.fixture(scope="module")
@@ -88,13 +92,15 @@ def bad_inputs(vllm_server, keyed_server) -> dict[str, dict[str, str | None]]:
         "URL without /v1": {"VLLM_BASE_URL": vllm_server.root},
         "wrong model": {"VLLM_MODEL": "no-such-model"},
         "key missing": {"VLLM_BASE_URL": keyed_server.base_url, "VLLM_API_KEY": None},
+        "no tool flags": {"VLLM_BASE_URL": keyed_server.base_url, "VLLM_API_KEY": keyed_server.key},
     }
 
 
 @pytest.fixture(scope="module")
 def matrix(bad_inputs) -> dict[tuple[str, str], subprocess.CompletedProcess]:
     """Every lab run with every bad input, four at a time."""
-    jobs = [(lab, name) for lab in LABS for name in bad_inputs]
+    jobs = [(lab, name) for lab in LABS for name in bad_inputs
+            if name != "no tool flags" or lab in TOOL_LABS]
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = pool.map(lambda job: run_lab(job[0], **bad_inputs[job[1]]), jobs)
         return dict(zip(jobs, results))

@@ -12,9 +12,10 @@ import plugin_docs
 
 ROOT = pages.ROOT
 #: Files under labs/ that are not labs a page must show (helpers, templates).
-NOT_LABS = {"labs/workshop.py", "labs/workshop.sh", "labs/serve/smollm2_tools.jinja"}
-#: Library packages under labs/ that labs import; their modules are not labs by themselves.
-#: (labs/acme/ is ACME's data and tools for Modules 3 and 4; Module 3's page shows them.)
+NOT_LABS = {"labs/workshop.py", "labs/workshop.sh"}
+#: Library packages under labs/ that labs import; their modules are not labs by themselves
+#: (labs/acme/: ACME's data and tools, which Module 3 runs as ``python -m acme.db`` and
+#: ``python -m acme.tools``).
 LIBRARIES = ("labs/acme/",)
 
 

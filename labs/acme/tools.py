@@ -464,6 +464,7 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in [
                           "description": "The most articles to return, 1 to 5; use 3 "
                                          "unless told otherwise."}),
          "read"),
+    # --8<-- [start:create_ticket]
     Tool("create_ticket", create_ticket,
          "Open a support ticket for a known customer when a human must follow up; returns "
          "the new ticket ID.",
@@ -481,6 +482,7 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in [
                        "description": "The order the ticket is about, e.g. ACME-1234, or null "
                                       "if it is not about one order."}),
          "write"),
+    # --8<-- [end:create_ticket]
     Tool("schedule_callback", schedule_callback,
          "Book a phone call from ACME support to a known customer on a given day and time "
          "slot.",
@@ -595,3 +597,28 @@ def tool_message(tool_call_id: str, result_or_error: dict | BaseException) -> di
         payload = result_or_error
     return {"role": "tool", "tool_call_id": tool_call_id,
             "content": json.dumps(payload, ensure_ascii=False)}
+
+
+# --8<-- [start:main]
+def main(argv: list[str] | None = None) -> int:
+    """``python -m acme.tools [NAME]``: list the tools (kind and description); with a tool's
+    name, print its OpenAI tool definition (the JSON sent in ``tools=[...]``). Exit status 2 for
+    an unknown name."""
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv:
+        try:
+            print(json.dumps(openai_tools(argv[0])[0], indent=2))
+        except ToolError as err:
+            print(f"error: {err}\n  fix: python -m acme.tools lists the names", file=sys.stderr)
+            return 2
+        return 0
+    for tool in TOOLS.values():
+        print(f"{tool.name:18} {tool.kind:5} {tool.description[:70]}...")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+# --8<-- [end:main]

@@ -25,16 +25,19 @@ export VLLM_CPU_NUM_OF_RESERVED_CPU="${VLLM_CPU_NUM_OF_RESERVED_CPU:-0}"
 
 # --dtype float32: on these CPUs bfloat16 produced wrong text with this model.
 # --enforce-eager: skips torch.compile; start-up drops from about 105 s to 25 s.
-# --enable-auto-tool-choice, --tool-call-parser, --chat-template: tool calling (Module 3);
-#   SmolLM2 emits <tool_call>[{"name": ..., "arguments": {...}}]</tool_call>, the xlam format.
+# --enable-auto-tool-choice, --chat-template, --tool-parser-plugin, --tool-call-parser: tool
+#   calling (Module 3). SmolLM2 writes <tool_call>[{"name": ..., "arguments": {...}}]</tool_call>;
+#   the template asks for that format, and the workshop's parser plugin reads it and constrains
+#   it to the request's tools and schemas.
 exec vllm serve "$model_dir" \
   --served-model-name SmolLM2-135M-Instruct \
   --dtype float32 \
   --enforce-eager \
   --max-model-len 8192 \
   --enable-auto-tool-choice \
-  --tool-call-parser xlam \
   --chat-template labs/serve/smollm2_tools.jinja \
+  --tool-parser-plugin labs/serve/smollm2_tool_parser.py \
+  --tool-call-parser smollm2 \
   --host "${VLLM_HOST:-127.0.0.1}" \
   --port "${VLLM_PORT:-8000}" \
   "$@"

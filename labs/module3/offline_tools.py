@@ -1,0 +1,59 @@
+"""Module 3 lab: tool calling offline: ``LLM.chat(..., tools=...)``, parsed by the same parser.
+
+Run: ``python labs/module3/offline_tools.py``  (no server; loads its own copy of the model, about
+30 s on a 2-core CPU, and fits beside a running server)
+
+Offline there is no server to parse the reply: ``LLM.chat`` renders the tools into the prompt with
+the chat template and returns the model's raw text. The lab constrains that text with the same
+grammar the server uses for ``tool_choice="required"`` (the ``smollm2`` structural tag, built by
+vLLM's ``get_model_structural_tag`` from the plugin's registration), prints the raw reply, and
+turns it into OpenAI-style tool calls with the plugin's parser (``SmolLM2ToolParser``). Exits 1
+if no call is parsed.
+
+Environment: ``WORKSHOP_MODEL_DIR`` (default ``.workshop/models/SmolLM2-135M-Instruct``).
+``VLLM_CPU_KVCACHE_SPACE=1`` and ``VLLM_LOGGING_LEVEL=WARNING`` unless you set them.
+"""
+import os
+
+os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+
+import json  # noqa: E402 - after the environment vLLM reads at import
+from pathlib import Path  # noqa: E402
+
+from acme.tools import openai_tools  # noqa: E402
+
+MODEL = os.environ.get("WORKSHOP_MODEL_DIR", ".workshop/models/SmolLM2-135M-Instruct")
+TEMPLATE = Path("labs/serve/smollm2_tools.jinja").read_text()
+PLUGIN = "labs/serve/smollm2_tool_parser.py"
+
+
+def main() -> int:
+    from vllm import LLM, SamplingParams
+    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionToolsParam
+    from vllm.sampling_params import StructuredOutputsParams
+    from vllm.tool_parsers import ToolParserManager
+    from vllm.tool_parsers.structural_tag_registry import get_model_structural_tag
+
+    # --8<-- [start:offline]
+    tools = openai_tools(["get_order_status", "get_customer"])
+    parser_class = ToolParserManager.import_tool_parser(PLUGIN) or ToolParserManager.get_tool_parser("smollm2")
+    tag = get_model_structural_tag("smollm2", [ChatCompletionToolsParam(**t) for t in tools],
+                                   "required", reasoning=False)
+    params = SamplingParams(temperature=0, max_tokens=100, structured_outputs=StructuredOutputsParams(
+        structural_tag=json.dumps(tag.model_dump())))
+
+    llm = LLM(model=MODEL, dtype="float32", enforce_eager=True, max_model_len=4096, seed=0)
+    messages = [{"role": "user", "content": "Is jane@example.com one of our customers?"}]
+    raw = llm.chat(messages, params, tools=tools, chat_template=TEMPLATE, use_tqdm=False)[0].outputs[0].text
+    print(f"raw reply: {raw}")
+
+    parsed = parser_class(llm.get_tokenizer()).extract_tool_calls(raw, request=None)
+    for call in parsed.tool_calls:
+        print(f"parsed:    {call.function.name}({call.function.arguments})")
+    # --8<-- [end:offline]
+    return 0 if parsed.tools_called else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

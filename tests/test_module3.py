@@ -1,0 +1,142 @@
+"""Module 3's own logic, beyond what its page runs: the parser plugin on crafted replies (whole and
+streamed), its grammar compiled by xgrammar for ACME's tools, the parser table's check, and the
+round trip's loop on a reply with two calls (which the tiny model never writes)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PLUGIN = ROOT / "labs" / "serve" / "smollm2_tool_parser.py"
+
+
+def load(path: Path, name: str):
+    """Import a lab file as a module (labs are programs, not packages)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def plugin():
+    return load(PLUGIN, "smollm2_tool_parser")
+
+
+def whole(plugin, text: str):
+    return plugin.SmolLM2ToolParser(tokenizer=None).extract_tool_calls(text, request=None)
+
+
+def streamed(plugin, text: str, step: int) -> tuple[str, list[tuple[str, str]]]:
+    """Feed ``text`` to a fresh parser ``step`` characters at a time: (content, calls)."""
+    parser, current, content, calls = plugin.SmolLM2ToolParser(tokenizer=None), "", "", {}
+    for end in range(step, len(text) + step, step):
+        previous, current = current, text[:end]
+        delta = parser.extract_tool_calls_streaming(previous, current, current[len(previous):],
+                                                    [], [], [], request=None)
+        if delta is None:
+            continue
+        content += delta.content or ""
+        for piece in delta.tool_calls:
+            entry = calls.setdefault(piece.index, ["", ""])
+            entry[0] += piece.function.name or ""
+            entry[1] += piece.function.arguments or ""
+    return content, [tuple(v) for _, v in sorted(calls.items())]
+
+
+TWO_BLOCKS = ('Checking both. <tool_call>[{"name": "get_order_status", "arguments": {"order_id": '
+              '"ACME-1042"}}, {"name": "get_customer", "arguments": {"email": "jane@example.com"}}]'
+              '</tool_call><tool_call>[{"name": "search_faq", "arguments": {"query": "refund", '
+              '"max_results": 2}}]</tool_call>')
+
+
+def test_parser_reads_several_calls_and_keeps_the_text(plugin):
+    info = whole(plugin, TWO_BLOCKS)
+    assert info.tools_called and info.content == "Checking both."
+    assert [(c.function.name, json.loads(c.function.arguments)) for c in info.tool_calls] == [
+        ("get_order_status", {"order_id": "ACME-1042"}),
+        ("get_customer", {"email": "jane@example.com"}),
+        ("search_faq", {"query": "refund", "max_results": 2})]
+    assert len({c.id for c in info.tool_calls}) == 3, "each call has its own id"
+
+
+@pytest.mark.parametrize("text", [
+    "No tools needed, the shop opens at nine.",
+    '<tool_call>[{"name": "get_order_status", "arguments": {"order_id": "ACME-10',  # cut
+    "<tool_call>not json</tool_call> and text",
+    '<tool_call>[{"arguments": {}}]</tool_call>',  # no name
+])
+def test_parser_invents_nothing(plugin, text):
+    """Text without a complete, well-formed call stays text."""
+    info = whole(plugin, text)
+    assert not info.tools_called and info.tool_calls == []
+    assert info.content == text.strip()
+
+
+@pytest.mark.parametrize("step", [1, 3, 7, 50])
+def test_a_stream_gives_the_same_calls_at_any_chunk_size(plugin, step):
+    content, calls = streamed(plugin, TWO_BLOCKS, step)
+    assert content.strip() == "Checking both."
+    assert calls == [(c.function.name, c.function.arguments) for c in whole(plugin, TWO_BLOCKS).tool_calls]
+
+
+def test_a_stream_holds_back_a_tag_that_may_be_starting(plugin):
+    """Content never shows a piece of ``<tool_call>``."""
+    parser = plugin.SmolLM2ToolParser(tokenizer=None)
+    delta = parser.extract_tool_calls_streaming("", "Hello <tool_", "Hello <tool_", [], [], [], None)
+    assert delta.content == "Hello "
+    assert parser.extract_tool_calls_streaming("Hello <tool_", "Hello <tool_call>[",
+                                               "call>[", [], [], [], None) is None
+
+
+def test_the_grammar_compiles_for_acme_tools(plugin):
+    """The plugin's structural tag, built by vLLM for ACME's tools and each tool_choice, compiles
+    with xgrammar and the served model's tokenizer, as the server will compile it."""
+    import xgrammar as xgr
+    from transformers import AutoTokenizer
+    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionToolsParam
+    from vllm.tool_parsers.structural_tag_registry import get_model_structural_tag
+
+    from acme.tools import openai_tools
+
+    tokenizer = AutoTokenizer.from_pretrained(ROOT / ".workshop/models/SmolLM2-135M-Instruct")
+    compiler = xgr.GrammarCompiler(xgr.TokenizerInfo.from_huggingface(tokenizer))
+    tools = [ChatCompletionToolsParam(**t) for t in openai_tools()]
+    named = {"type": "function", "function": {"name": "create_ticket"}}
+    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionNamedToolChoiceParam
+    for choice in ("auto", "required", ChatCompletionNamedToolChoiceParam(**named)):
+        tag = get_model_structural_tag("smollm2", tools, choice, reasoning=False)
+        compiler.compile_structural_tag(json.dumps(tag.model_dump()))
+
+
+def test_parser_table_check_fails_on_a_missing_parser(capsys):
+    parsers = load(ROOT / "labs" / "module3" / "parsers.py", "parsers_lab")
+    parsers.PAIRS.append(("Imaginary", "nobody/imaginary-7b", "no_such_parser", "none"))
+    try:
+        assert parsers.main() == 1
+    finally:
+        parsers.PAIRS.pop()
+    assert "MISSING" in capsys.readouterr().out
+
+
+def test_the_loop_answers_every_call_of_a_reply(tmp_path, monkeypatch):
+    """Two calls in one reply (a larger model writes them): one tool message per call id, in
+    order, with the real results from a fresh database."""
+    monkeypatch.setenv("ACME_DB", str(tmp_path / "acme.db"))
+    monkeypatch.syspath_prepend(str(ROOT / "labs" / "module3"))
+    round_trip = load(ROOT / "labs" / "module3" / "round_trip.py", "round_trip_lab")
+    calls = [SimpleNamespace(id=f"call_{i}", function=SimpleNamespace(name="get_order_status",
+                                                                      arguments=json.dumps({"order_id": o})))
+             for i, o in enumerate(["ACME-1042", "ACME-1044"])]
+    messages = round_trip.run_tool_calls(calls)
+    assert [m["tool_call_id"] for m in messages] == ["call_0", "call_1"]
+    statuses = [json.loads(m["content"])["status"] for m in messages]
+    assert statuses == ["shipped", "placed"]
+    assert os.environ["ACME_DB"] == str(tmp_path / "acme.db")
