@@ -137,7 +137,58 @@ def module3_checks(client, model) -> list[Check]:
             ("a round trip (call, tool message, answer) completes", round_trip)]
 
 
-MODULES = {1: module1_checks, 2: module2_checks, 3: module3_checks}
+def module4_checks(client, model) -> list[Check]:  # noqa: ARG001 - same signature as the others
+    """Module 4: ACME's MCP server answers over stdio, and the agent denies an unapproved write,
+    leaves the database as it was and writes both to its audit log."""
+    import asyncio
+    import hashlib
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from mcp import ClientSession, StdioServerParameters, stdio_client
+
+    from acme.db import create, db_path
+
+    async def ask_server():
+        params = StdioServerParameters(command=sys.executable, args=["labs/module4/acme_mcp_server.py"])
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                names = [t.name for t in (await session.list_tools()).tools]
+                result = await session.call_tool("get_order_status", {"order_id": "ACME-1042"})
+                return names, result
+
+    def server():
+        names, result = asyncio.run(ask_server())
+        if len(names) != 5:
+            return f"expected 5 tools, got {names}"
+        return "the read tool failed" if result.is_error else None
+
+    def gate():
+        create()
+        before = hashlib.sha256(db_path().read_bytes()).hexdigest()
+        with tempfile.TemporaryDirectory() as tmp:
+            audit = Path(tmp) / "audit.jsonl"
+            p = subprocess.run([sys.executable, "labs/module4/agent.py", "--servers", "acme",
+                                "--tool", "acme__issue_refund", "--audit", str(audit),
+                                "Refund 10 dollars on order ACME-1046."],
+                               capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+            events = [json.loads(line)["event"] for line in audit.read_text().splitlines()] \
+                if audit.exists() else []
+        if p.returncode:
+            return f"the agent failed: {(p.stderr or p.stdout)[-300:]}"
+        if "decision: deny" not in p.stdout:
+            return "the write was not denied"
+        if hashlib.sha256(db_path().read_bytes()).hexdigest() != before:
+            return "the database changed"
+        return None if {"proposal", "decision"} <= set(events) else f"audit events: {events}"
+
+    return [("ACME's MCP server lists its tools and answers a read over stdio", server),
+            ("the agent denies a write nobody approved; database unchanged; audited", gate)]
+
+
+MODULES = {1: module1_checks, 2: module2_checks, 3: module3_checks, 4: module4_checks}
 
 
 def main() -> int:

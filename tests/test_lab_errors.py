@@ -26,7 +26,8 @@ from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Arguments some labs need (Module 3's checkpoint also needs tool calling).
-ARGS = {"labs/checkpoint.py": ["3"]}
+ARGS = {"labs/checkpoint.py": ["3"],
+        "labs/module4/agent.py": ["--servers", "acme", "--require-tool", "Where is order ACME-1042?"]}
 
 
 def server_labs() -> list[str]:
@@ -44,7 +45,8 @@ def server_labs() -> list[str]:
 
 LABS = server_labs()
 #: The labs that send tools: they also meet a server started without the tool-calling flags.
-TOOL_LABS = [lab for lab in LABS if re.search(r"openai_tools\(|\"tools\":", (ROOT / lab).read_text())]
+TOOL_LABS = [lab for lab in LABS
+             if re.search(r"openai_tools\(|\"tools\": \[\{|tools=tools", (ROOT / lab).read_text())]
 
 
 def run_lab(lab: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
@@ -81,7 +83,9 @@ def test_the_matrix_covers_the_labs():
     assert "labs/module1/first_chat.py" in LABS and "labs/module1/sse.sh" in LABS
     assert {"labs/module1/endpoints.sh", "labs/module1/curl_chat.sh"} <= set(LABS)
     assert "labs/module1/offline_batch.py" not in LABS, "offline labs need no server"
-    assert {"labs/module3/round_trip.py", "labs/module3/curl_tools.sh"} <= set(TOOL_LABS)
+    assert "labs/module4/vllm_mcp.py" not in TOOL_LABS, "an MCP tool needs no tool-calling flags"
+    assert {"labs/module3/round_trip.py", "labs/module3/curl_tools.sh",
+            "labs/module4/agent.py"} <= set(TOOL_LABS)
 
 
 @pytest.fixture(scope="module")
