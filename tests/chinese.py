@@ -4,7 +4,8 @@
 mostly English once code, links, URLs, HTML comments and product names are taken out.
 :func:`glossary` reads the translators' term list ``tests/zh_terms.yml`` (a YAML list of
 ``{en, zh, avoid: [...]}``; the learners' glossary is ``docs/{en,zh}/glossary.md``) and
-:func:`off_glossary` finds the avoided variants in a page. Both of those return ``(line, text)``
+:func:`off_glossary` finds the avoided variants in a page; :func:`broken_lines` finds a sentence
+split over two source lines, which the browser shows with a stray space. Both of those return ``(line, text)``
 pairs; :func:`glossary` returns ``(english, chinese, avoided variants)`` rows.
 """
 from __future__ import annotations
@@ -60,6 +61,28 @@ def english_lines(text: str, min_words: int = 5) -> list[tuple[int, str]]:
         words, cjk = LATIN_WORD.findall(rest), CJK.findall(rest)
         if len(words) >= min_words and len(cjk) < len(words):
             found.append((number, line.strip()))
+    return found
+
+
+#: CJK ideographs and full-width punctuation (，。：；？！（）「」…).
+CJK_OR_PUNCT = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+NOT_PROSE = re.compile(r"\s*(?:[|#>]|[-*+]\s|\d+\.\s|<!--|---|\w+:\s)|\s{4}")
+
+
+def broken_lines(text: str) -> list[tuple[int, str]]:
+    """Lines of a paragraph that end on a Chinese character and continue on the next line with
+    one: Markdown joins the two with a space, which shows as a gap in the middle of a Chinese
+    sentence (English joins its lines with a space on purpose; Chinese must not). Table rows,
+    headings, list items, indented blocks and code are left alone."""
+    prose = prose_lines(text)
+    found = []
+    for (n, line), (m, following) in zip(prose, prose[1:]):
+        if m != n + 1 or not line.strip() or not following.strip():
+            continue
+        if NOT_PROSE.match(line) or NOT_PROSE.match(following):
+            continue
+        if CJK_OR_PUNCT.match(line.rstrip()[-1]) and CJK_OR_PUNCT.match(following.lstrip()[0]):
+            found.append((n, f"{line.rstrip()[-12:]} / {following.strip()[:12]}"))
     return found
 
 

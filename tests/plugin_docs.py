@@ -17,8 +17,9 @@ What runs how:
     line of just ``...`` any number of lines, whitespace is normalised); a non-zero exit fails.
 ``python`` / ``bash`` made only of ``--8<-- "labs/..."`` includes
     shows a lab's code (whole, or by section). It is checked, not run on its own: the includes
-    resolve, the file compiles (``compile()`` / ``bash -n``), and a later block of the page that
-    is not skipped runs the lab (``python labs/x.py``, ``bash labs/x.sh``, or for a module of a
+    resolve, the file compiles (``compile()`` / ``bash -n``), and another block of the page
+    that is not skipped runs the lab (usually a later one; an earlier one for a server the page
+    started in the background before showing its code) (``python labs/x.py``, ``bash labs/x.sh``, or for a module of a
     package under ``labs/``, ``python -m package.module``): a lab is checked by running the
     program it belongs to, with the command the reader types. A ``python`` block that is not a
     lab is an error: the code of every sample lives in ``labs/``.
@@ -291,14 +292,14 @@ def _skipped_before(text: str, fence_line: int) -> bool:
 
 
 def check_lab_display(example: Example, labs: list[str]) -> str | None:
-    """A block that shows lab code: it resolves, compiles, and a later block runs the lab."""
+    """A block that shows lab code: it resolves, compiles, and another block runs the lab."""
     try:
         resolve_snippets(example.parsed)
     except Exception as exc:  # noqa: BLE001 - pymdownx raises its own types
         return f"an include does not resolve: {exc}"
     text = example.document.text
-    later = [f for f in pages.fences(text) if f.line > example.line
-             and f.language in ("bash", "console") and not _skipped_before(text, f.line)]
+    runs = [f for f in pages.fences(text) if f.line != example.line
+            and f.language in ("bash", "console") and not _skipped_before(text, f.line)]
     for lab in labs:
         path = ROOT / lab
         if lab.endswith(".jinja"):
@@ -319,8 +320,8 @@ def check_lab_display(example: Example, labs: list[str]) -> str | None:
             if p.returncode:
                 return f"{lab} does not parse: {p.stderr}"
         runner = "python" if lab.endswith(".py") else "bash"
-        if not any(run_pattern(lab).search(f.body) for f in later):
-            return (f"this block shows {lab}, but no later block of the page runs it: add a "
+        if not any(run_pattern(lab).search(f.body) for f in runs):
+            return (f"this block shows {lab}, but no block of the page runs it: add a "
                     f"console block with `$ {runner} {lab}` and its output")
     return None
 

@@ -15,6 +15,19 @@ def test_no_english_prose(page):
     assert not found, "\n".join(f"docs/zh/{page}:{n}: untranslated? {line[:100]}" for n, line in found)
 
 
+@pytest.mark.parametrize("page", pages.pages("zh"))
+def test_no_sentence_is_split_over_two_lines(page):
+    found = chinese.broken_lines(pages.read("zh", page))
+    assert not found, "\n".join(f"docs/zh/{page}:{n}: join these lines (a space would show): {m}"
+                                 for n, m in found)
+
+
+def test_split_sentences_are_found():
+    page = ("# 标题\n\n第一句话写到这里，\n接着写第二行。\n\n| 表格 | 行 |\n| 下一 | 行 |\n\n"
+            "- 列表项，\n- 另一项\n\n**我需要 GPU 吗？**\n不需要。\n\n```text\n代码，\n不算\n```\n")
+    assert [n for n, _ in chinese.broken_lines(page)] == [3]
+
+
 def test_term_list_has_the_standard_terms():
     rows = chinese.glossary()
     chinese_terms = [zh for _, zh, _ in rows]
