@@ -188,7 +188,54 @@ def module4_checks(client, model) -> list[Check]:  # noqa: ARG001 - same signatu
             ("the agent denies a write nobody approved; database unchanged; audited", gate)]
 
 
-MODULES = {1: module1_checks, 2: module2_checks, 3: module3_checks, 4: module4_checks}
+def module5_checks(client, model) -> list[Check]:
+    """Module 5: /metrics has what an operator reads, batching pays off on this server, and a
+    GuideLLM sweep's report is there to read."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def metrics():
+        text = httpx.get(workshop.server_root() + "/metrics", timeout=10).text
+        names = {f.name for f in text_string_to_metric_families(text)}
+        wanted = {"vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc",
+                  "vllm:time_to_first_token_seconds", "vllm:inter_token_latency_seconds"}
+        return None if wanted <= names else f"missing: {sorted(wanted - names)}"
+
+    def batching():
+        def ask(_):
+            client.chat.completions.create(model=model, max_tokens=16, temperature=0,
+                                           messages=[{"role": "user", "content": "Tell a story."}],
+                                           extra_body={"ignore_eos": True})
+        ask(0)
+        start = time.perf_counter()
+        for i in range(8):
+            ask(i)
+        one_by_one = time.perf_counter() - start
+        start = time.perf_counter()
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(ask, range(8)))
+        together = time.perf_counter() - start
+        return None if together < 0.6 * one_by_one else (
+            f"8 at once took {together:.1f} s, 8 one by one {one_by_one:.1f} s: no batching gain "
+            "(is the machine busy?)")
+
+    def report():
+        path = Path(".workshop/bench/guidellm/benchmarks.json")
+        if not path.exists():
+            return f"{path} is missing: run bash labs/module5/guidellm_sweep.sh"
+        count = len(json.loads(path.read_text()).get("benchmarks", []))
+        return None if count >= 2 else f"the report holds {count} benchmark(s), expected a sweep"
+
+    return [("/metrics shows running, waiting, KV-cache usage, TTFT and ITL", metrics),
+            ("8 requests at once finish in well under the time of 8 one by one", batching),
+            ("a GuideLLM sweep's report is in .workshop/bench/guidellm/", report)]
+
+
+MODULES = {1: module1_checks, 2: module2_checks, 3: module3_checks, 4: module4_checks,
+           5: module5_checks}
 
 
 def main() -> int:

@@ -49,6 +49,13 @@ def client(**kwargs) -> openai.OpenAI:
     return openai.OpenAI(base_url=base_url(), api_key=api_key(), **kwargs)
 
 
+def async_client(**kwargs) -> openai.AsyncOpenAI:
+    """The same as :func:`client`, for ``asyncio`` code (many requests at once)."""
+    kwargs.setdefault("max_retries", 0)
+    kwargs.setdefault("timeout", 120.0)
+    return openai.AsyncOpenAI(base_url=base_url(), api_key=api_key(), **kwargs)
+
+
 def served_models(c: openai.OpenAI | None = None) -> list[str]:
     """IDs from ``GET /v1/models``.
 

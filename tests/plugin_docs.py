@@ -30,6 +30,10 @@ What runs how:
     the expected output of the block before it, compared the same way.
 ``text`` titled ``Server log`` / ``服务器日志``
     lines that must appear, in order, in the log of the server this machine started.
+``text`` titled ``Recorded run ...`` / ``记录的运行 ...``
+    what a lab printed in a recorded run (benchmark figures, which no two runs share), made
+    only of includes of files under ``labs/<module>/record/``, which must exist; their agreement
+    with the run's JSON is the module's own test.
 
 **Identical work runs once.** A command's result is kept for the session under the page's
 path inside its language folder, the block's position on the page, the command and the
@@ -74,6 +78,9 @@ LAB_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[^":]+\.(?:py|sh|jinja))(
 LANGUAGES = ("python", "bash", "console", "text", "jinja")
 #: Titles of ``text`` blocks, in every language, and what they mean to this plugin.
 TEXT_TITLES = {"Output": "output", "输出": "output", "Server log": "server-log", "服务器日志": "server-log"}
+#: Title prefixes of a recorded run's output (see the module docstring) and what it may include.
+RECORD_TITLES = ("Recorded run", "记录的运行")
+RECORD_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[\w-]+/record/[^":]+\.txt)"\s*$')
 #: Variables a shell sets by itself: not part of a terminal's state.
 SHELL_OWN = {"_", "SHLVL", "PWD", "OLDPWD", "__WS_STATE"}
 
@@ -410,7 +417,15 @@ def run_console(example: Example) -> str | None:
 
 def check_text(example: Example) -> str | None:
     """``text`` fences: an output block or a server log block (see the module docstring)."""
-    kind = TEXT_TITLES.get(title_of(_attrs(example)) or "")
+    title = title_of(_attrs(example)) or ""
+    kind = TEXT_TITLES.get(title)
+    if title.startswith(RECORD_TITLES):
+        lines = [line for line in example.parsed.splitlines() if line.strip()]
+        matches = [RECORD_INCLUDE.match(line) for line in lines]
+        if not lines or not all(matches):
+            return "a recorded run block holds only includes of labs/<module>/record/*.txt"
+        missing = [m["path"] for m in matches if not (ROOT / m["path"]).is_file()]
+        return f"recorded run files missing: {missing}" if missing else None
     if kind == "output":
         if "_stdout" not in example.namespace:
             return "an output block must follow a block that runs"
@@ -424,7 +439,8 @@ def check_text(example: Example) -> str | None:
         log = server.log_path.read_text(errors="replace")
         want = "...\n" + "\n...\n".join(l for l in example.parsed.splitlines() if l.strip()) + "\n..."
         return _mismatch(f"expected lines missing from {server.log_path}:", want, log)
-    return f"a text block needs one of the titles {sorted(TEXT_TITLES)} (anything else is not checked)"
+    return (f"a text block needs one of the titles {sorted(TEXT_TITLES)} or a title starting with "
+            f"{' or '.join(RECORD_TITLES)} (anything else is not checked)")
 
 
 class ReasonedSkipParser(SkipParser):

@@ -12,7 +12,10 @@ import plugin_docs
 
 ROOT = pages.ROOT
 #: Files under labs/ that are not labs a page must show (helpers, templates).
-NOT_LABS = {"labs/workshop.py", "labs/workshop.sh"}
+NOT_LABS = {"labs/workshop.py", "labs/workshop.sh",
+            # Module 5's shared helper, and the instructors' script (25 minutes) that recorded the
+            # figures its page shows; tests/test_module5.py checks that record.
+            "labs/module5/bench.py", "labs/module5/record.sh"}
 #: Library packages under labs/ that labs import; their modules are not labs by themselves
 #: (labs/acme/: ACME's data and tools, which Module 3 runs as ``python -m acme.db`` and
 #: ``python -m acme.tools``).
@@ -43,8 +46,8 @@ def test_same_pages_in_both_languages():
 def fence_key(fence: pages.Fence) -> tuple:
     """What must be identical in both languages: the code, and the title as the docs plugin reads
     it (a file path stays as it is; ``Output`` and ``Server log`` are translated)."""
-    title = plugin_docs.title_of(fence.info)
-    kind = plugin_docs.TEXT_TITLES.get(title, title)
+    title = plugin_docs.title_of(fence.info) or ""
+    kind = "record" if title.startswith(plugin_docs.RECORD_TITLES) else plugin_docs.TEXT_TITLES.get(title, title)
     info = re.sub(r'\s*title="[^"]*"', "", fence.info)
     return fence.indent, info, kind, fence.body
 

@@ -92,3 +92,16 @@ def test_a_shown_lab_must_be_run_by_the_page(tmp_path):
     started_before = "```console\n$ echo python labs/module1/first_chat.py\npython labs/module1/first_chat.py\n```\n"
     assert run_page(tmp_path, "en", started_before + show) == [None, None], "an earlier run counts"
     assert run_page(tmp_path, "en", "```python\nprint(1)\n```\n")[0], "inline python is refused"
+
+
+def test_a_recorded_run_block_only_includes_record_files(tmp_path):
+    """A "Recorded run" block is not compared with a new run; it must include a file that exists
+    under labs/<module>/record/, and nothing else."""
+    block = '```text title="Recorded run: test"\n{}\n```\n'
+    assert run_page(tmp_path, "en", block.format('--8<-- "labs/module5/record/why_vllm.txt"')) == [None]
+    missing, = run_page(tmp_path, "en", block.format('--8<-- "labs/module5/record/nothing.txt"'))
+    assert missing and "missing" in missing
+    typed, = run_page(tmp_path, "en", block.format("1000 tokens/s"))
+    assert typed and "only includes" in typed
+    other, = run_page(tmp_path, "en", '```text title="Anything"\nx\n```\n')
+    assert other and "Recorded run" in other

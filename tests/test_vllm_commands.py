@@ -1,4 +1,5 @@
-"""Every `vllm serve` command on every page, and every vLLM container run, parses with vLLM's own parser.
+"""Every `vllm serve` command on every page, every vLLM container run, and the flags of Module 5's
+tuning experiments (``labs/module5/tune.py``) parse with vLLM's own parser.
 
 These commands mostly cannot run here (they need a GPU), so the installed vLLM's argument parser
 checks them instead: a misspelt, removed or inconsistent flag fails the build.
@@ -37,7 +38,18 @@ def serve_commands() -> list[tuple[str, str]]:
     return found
 
 
-COMMANDS = serve_commands()
+def tuning_commands() -> list[tuple[str, str]]:
+    """``(where, command)``: the CPU profile's ``vllm serve`` plus each tuning experiment's flags."""
+    import shlex
+
+    sys.path[:0] = [str(pages.ROOT / "labs"), str(pages.ROOT / "labs" / "module5")]
+    from tune import EXPERIMENTS
+
+    return [(f"labs/module5/tune.py:{name}", "vllm serve some/model " + shlex.join(flags))
+            for name, (_, flags, _, _) in EXPERIMENTS.items() if flags]
+
+
+COMMANDS = serve_commands() + tuning_commands()
 
 
 def test_pages_have_serve_commands():

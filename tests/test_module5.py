@@ -1,0 +1,117 @@
+"""Module 5: the labs' own arithmetic, and the recorded run the page shows.
+
+The page runs every lab against the suite's server (quick profiles); these tests check what the
+page cannot: the histogram percentile and the roofline bound against hand-computed values, and
+that the committed record (``labs/module5/record/``: what each lab printed, the JSON it wrote,
+and the figures in ``docs/assets/bench/``) agrees with itself, so the page's figures are a real
+run's and not edited text. Recomputing slo.py, compare.py and plots.py from the record's JSON
+must give the recorded output byte for byte.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LABS = ROOT / "labs" / "module5"
+RECORD = LABS / "record"
+sys.path[:0] = [str(ROOT / "labs"), str(LABS)]
+
+import metrics_watch  # noqa: E402
+import roofline  # noqa: E402
+from slo import guidellm_rows  # noqa: E402
+
+
+def run(*args: str) -> str:
+    p = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def test_histogram_quantile_interpolates_inside_the_bucket():
+    """10 observations before, 100 more after: 50 <= 0.1 s, 40 in (0.1, 0.2], 10 in (0.2, 0.5].
+    p50 is the top of the first bucket; p95 is half-way through the third."""
+    before = [(0.1, 5.0), (0.2, 8.0), (0.5, 10.0), (float("inf"), 10.0)]
+    after = [(0.1, 55.0), (0.2, 98.0), (0.5, 110.0), (float("inf"), 110.0)]
+    assert metrics_watch.quantile(0.5, before, after) == pytest.approx(0.1)
+    assert metrics_watch.quantile(0.95, before, after) == pytest.approx(0.2 + 0.3 * 0.5)
+    assert metrics_watch.quantile(0.5, after, after) is None, "no new observations"
+
+
+def test_roofline_bound_has_two_regimes():
+    params, bpp, bandwidth, flops = 1e9, 2, 100e9, 10e12   # 2 GB of weights
+    assert roofline.bound(params, bpp, bandwidth, flops, 1) == pytest.approx(50)   # 100 GB/s / 2 GB
+    ridge = roofline.ridge(bpp, bandwidth, flops)
+    assert ridge == pytest.approx(100)
+    assert roofline.bound(params, bpp, bandwidth, flops, 50) == pytest.approx(50 * 50)
+    assert roofline.bound(params, bpp, bandwidth, flops, 1000) == pytest.approx(flops / (2 * params))
+
+
+# ------------------------------------------------------------------ the recorded run
+
+
+def rows_printed(text: str, first_word: str) -> list[list[str]]:
+    return [line.split() for line in text.splitlines() if line.startswith(first_word)]
+
+
+def test_the_record_has_every_lab_and_its_machine():
+    for name in ("why_vllm", "roofline", "guidellm", "slo", "bench_serve", "compare",
+                 *(f"tune_{e}" for e in ("max-num-seqs", "prefix-caching", "batched-tokens", "threads", "eager"))):
+        assert (RECORD / f"{name}.txt").read_text().strip(), name
+    why = json.loads((RECORD / "why_vllm.json").read_text())
+    assert why["machine"]["cores"] >= 1 and why["machine"]["versions"]["vllm"]
+    assert "--profile full" in why["command"]
+
+
+def test_the_recorded_why_vllm_table_is_the_json():
+    why = json.loads((RECORD / "why_vllm.json").read_text())
+    text = (RECORD / "why_vllm.txt").read_text()
+    for way in why["ways"]:
+        line = next(l for l in text.splitlines() if l.startswith(way["way"]))
+        numbers = line[len(way["way"]):].split()
+        assert [int(numbers[0]), int(numbers[1]), float(numbers[2]), float(numbers[3])] == \
+            [way["requests"], way["output_tokens"], way["seconds"], way["tokens_per_s"]]
+    assert len(why["ways"]) == 4, "the full profile has the offline way too"
+
+
+def test_slo_and_compare_recompute_to_the_recorded_output():
+    assert run("labs/module5/slo.py", str(RECORD / "guidellm" / "benchmarks.json")) == \
+        (RECORD / "slo.txt").read_text()
+    assert run("labs/module5/compare.py", "--from", str(RECORD)) == (RECORD / "compare.txt").read_text()
+
+
+def test_the_recorded_tuning_tables_are_the_json():
+    for path in sorted(RECORD.glob("tune_*.json")):
+        record = json.loads(path.read_text())
+        text = (RECORD / f"{path.stem}.txt").read_text()
+        for label, row in record["rows"].items():
+            # the table row, not the "A: profile: server ready" progress line
+            line = [l for l in text.splitlines() if l.startswith(label + " ")][-1]
+            assert float(line[len(label):].split()[0]) == row["tokens_per_s"], (path.name, label)
+
+
+def test_the_figures_are_drawn_from_the_record(tmp_path):
+    out = run("labs/module5/plots.py", "--from", str(RECORD), "--to", str(tmp_path))
+    assert out.count("wrote") == 3
+    for png in ("why_vllm.png", "throughput.png", "latency.png"):
+        assert (tmp_path / png).read_bytes() == (ROOT / "docs" / "assets" / "bench" / png).read_bytes(), \
+            f"docs/assets/bench/{png} is not what plots.py draws from the record"
+
+
+def test_the_guidellm_record_is_a_sweep():
+    sweep = guidellm_rows(RECORD / "guidellm" / "benchmarks.json")
+    strategies = [r["strategy"] for r in sweep["rows"]]
+    assert strategies[:2] == ["synchronous", "throughput"] and len(strategies) >= 4
+    assert all(r["completed"] > 0 for r in sweep["rows"])
+    assert sweep["machine"] and sweep["model"]
+
+
+def test_plots_without_results_is_an_error(tmp_path):
+    p = subprocess.run([sys.executable, "labs/module5/plots.py", "--from", str(tmp_path)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and re.search(r"^error: .*\n  fix: ", p.stderr, re.M)
