@@ -206,6 +206,14 @@ def chromium_missing() -> str | None:
             "chromium) or apt-get install -y chromium, or set CHROMIUM=/path/to/chromium")
 
 
+def configured_site_url() -> str:
+    """``site_url`` as MkDocs reads mkdocs.yml (its ``!ENV`` tag: ``$WORKSHOP_SITE_URL`` or the
+    local default), e.g. ``http://127.0.0.1:8001/vllm-workshop/``."""
+    from mkdocs.config import load_config
+
+    return load_config(str(Path(__file__).resolve().parents[1] / "mkdocs.yml"))["site_url"]
+
+
 def check_links(url: str, site_url: str = "") -> tuple[list[str], list[str]]:
     """Crawl the served site from ``url`` with LinkChecker: ``(broken, external)``.
 
