@@ -26,6 +26,9 @@ What runs how:
 ``jinja``
     shows a chat template from ``labs/`` (includes only); it must parse with Jinja2. The
     server profile that uses it is what the page's other blocks run against.
+``yaml``
+    shows a manifest from ``labs/`` (includes only, e.g. Kubernetes); it must parse as YAML. What
+    it describes cannot run here (a cluster); its own test validates it (tests/test_scaling.py).
 ``text`` titled ``Output`` / ``输出``
     the expected output of the block before it, compared the same way.
 ``text`` titled ``Server log`` / ``服务器日志``
@@ -73,9 +76,9 @@ CHECKER = doctest.OutputChecker()
 TIMEOUT_S = 600
 #: The name a reader's clone has (``git clone ... && cd vllm-workshop``, Before you begin).
 CLONE_NAME = "vllm-workshop"
-LAB_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[^":]+\.(?:py|sh|jinja))(?::[\w-]+)?"\s*$')
+LAB_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[^":]+\.(?:py|sh|jinja|yaml))(?::[\w-]+)?"\s*$')
 #: The fence languages this plugin runs; tests/test_pages.py fails on any other.
-LANGUAGES = ("python", "bash", "console", "text", "jinja")
+LANGUAGES = ("python", "bash", "console", "text", "jinja", "yaml")
 #: Titles of ``text`` blocks, in every language, and what they mean to this plugin.
 TEXT_TITLES = {"Output": "output", "输出": "output", "Server log": "server-log", "服务器日志": "server-log"}
 #: Title prefixes of a recorded run's output (see the module docstring) and what it may include.
@@ -350,6 +353,22 @@ def check_jinja(example: Example) -> str | None:
     return check_lab_display(example, labs)
 
 
+def check_yaml(example: Example) -> str | None:
+    """A ``yaml`` block must show a manifest from ``labs/`` that parses (see the module docstring)."""
+    import yaml
+
+    labs = labs_of(example.parsed)
+    if labs is None or not all(lab.endswith(".yaml") for lab in labs):
+        return "a yaml block must only include manifests from labs/ (--8<-- \"labs/...yaml\")"
+    try:
+        resolve_snippets(example.parsed)
+        for lab in labs:
+            list(yaml.safe_load_all((ROOT / lab).read_text(encoding="utf-8")))
+    except Exception as exc:  # noqa: BLE001 - pymdownx and PyYAML raise their own types
+        return f"the manifest does not resolve or parse: {exc}"
+    return None
+
+
 def run_bash(example: Example) -> str | None:
     """Run a ``bash`` block in the page's terminal, or check it as a lab display."""
     labs = labs_of(example.parsed)
@@ -467,6 +486,7 @@ SYBIL = Sybil(
         FenceParser("console", run_console),
         FenceParser("text", check_text),
         FenceParser("jinja", check_jinja),
+        FenceParser("yaml", check_yaml),
         ReasonedSkipParser(),
     ],
     path=str(ROOT / "docs"),

@@ -102,9 +102,9 @@ def test_translated_titles_are_the_same_block():
 def test_uncollected_fences_are_caught(tmp_path: Path):
     """The check above can fail: a fence in a language nobody runs is reported."""
     page = tmp_path / "bad.md"
-    page.write_text("# Bad\n\n```yaml\nkey: value\n```\n\n```python\nprint(1)\n```\n")
+    page.write_text("# Bad\n\n```toml\nkey = 1\n```\n\n```python\nprint(1)\n```\n")
     problems = uncollected(page)
-    assert len(problems) == 1 and "'yaml'" in problems[0]
+    assert len(problems) == 1 and "'toml'" in problems[0]
 
 
 def test_skip_without_reason_fails(tmp_path: Path):
@@ -127,7 +127,7 @@ def test_every_lab_is_on_a_page():
             included.update(re.findall(r'--8<--\s+"(labs/[^":]+)', fence.body))
             included.update(re.findall(r'^\$ python (labs/\S+\.py)', fence.body, re.MULTILINE))
     labs = {p.relative_to(ROOT).as_posix() for p in (ROOT / "labs").rglob("*")
-            if p.is_file() and p.suffix in (".py", ".sh", ".jinja") and "__pycache__" not in p.parts}
+            if p.is_file() and p.suffix in (".py", ".sh", ".jinja", ".yaml") and "__pycache__" not in p.parts}
     missing = sorted(l for l in labs - included - NOT_LABS if not l.startswith(LIBRARIES))
     assert not missing, f"labs no page includes: {missing}"
     for lab in sorted(included):

@@ -105,3 +105,11 @@ def test_a_recorded_run_block_only_includes_record_files(tmp_path):
     assert typed and "only includes" in typed
     other, = run_page(tmp_path, "en", '```text title="Anything"\nx\n```\n')
     assert other and "Recorded run" in other
+
+
+def test_a_yaml_block_shows_a_manifest_from_labs(tmp_path):
+    """A yaml block includes a manifest under labs/ that parses; inline YAML is refused."""
+    shown = '```yaml title="labs/scaling/vllm-k8s.yaml"\n--8<-- "labs/scaling/vllm-k8s.yaml"\n```\n'
+    assert run_page(tmp_path, "en", shown) == [None]
+    inline, = run_page(tmp_path, "en", "```yaml\nkind: Pod\n```\n")
+    assert inline and "only include manifests" in inline

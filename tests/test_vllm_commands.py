@@ -1,5 +1,6 @@
-"""Every `vllm serve` command on every page, every vLLM container run, and the flags of Module 5's
-tuning experiments (``labs/module5/tune.py``) parse with vLLM's own parser.
+"""Every `vllm serve` command on every page, every vLLM container run (on a page or in a Kubernetes
+manifest under labs/), and the flags of Module 5's tuning experiments (``labs/module5/tune.py``)
+parse with vLLM's own parser.
 
 These commands mostly cannot run here (they need a GPU), so the installed vLLM's argument parser
 checks them instead: a misspelt, removed or inconsistent flag fails the build.
@@ -49,7 +50,25 @@ def tuning_commands() -> list[tuple[str, str]]:
             for name, (_, flags, _, _) in EXPERIMENTS.items() if flags]
 
 
-COMMANDS = serve_commands() + tuning_commands()
+def manifest_commands() -> list[tuple[str, str]]:
+    """``(where, command)``: ``vllm serve`` plus the args of each ``vllm/vllm-openai`` container in
+    the Kubernetes manifests under ``labs/`` (the image's entry point is ``vllm serve``)."""
+    import shlex
+
+    import yaml
+
+    found = []
+    for path in sorted((pages.ROOT / "labs").rglob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            spec = ((doc or {}).get("spec") or {}).get("template", {}).get("spec", {})
+            for c in spec.get("containers", []):
+                if "vllm/vllm-openai" in c.get("image", ""):
+                    found.append((f"{path.relative_to(pages.ROOT)}:{c['name']}",
+                                  "vllm serve " + shlex.join(c.get("args", []))))
+    return found
+
+
+COMMANDS = serve_commands() + tuning_commands() + manifest_commands()
 
 
 def test_pages_have_serve_commands():
