@@ -99,3 +99,20 @@ def keyed_server(vllm_server, tmp_path_factory):  # noqa: ARG001 - after the mai
                 break
             except subprocess.TimeoutExpired:
                 continue
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's, or ``$CHROMIUM``) driven by Playwright, one per test module;
+    fails with the install command when the browser is missing (tests/site_checks.py)."""
+    import site_checks
+
+    missing = site_checks.chromium_missing()
+    if missing:
+        pytest.fail(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=site_checks.CHROMIUM, args=site_checks.CHROMIUM_ARGS)
+        yield b
+        b.close()

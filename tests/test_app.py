@@ -18,7 +18,6 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-import site_checks
 from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -264,19 +263,6 @@ def test_the_terminal_client_denies_writes_without_a_terminal(app, acme_db):
 
 
 # ------------------------------------------------------------------ the page in Chromium
-
-
-@pytest.fixture(scope="module")
-def browser():
-    missing = site_checks.chromium_missing()
-    if missing:
-        pytest.fail(missing)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=site_checks.CHROMIUM, args=site_checks.CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_the_page_streams_and_asks_before_writes(browser, app, acme_db):

@@ -32,19 +32,6 @@ def site_url(site: Path):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    missing = site_checks.chromium_missing()
-    if missing:
-        pytest.fail(missing)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=site_checks.CHROMIUM, args=site_checks.CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser, site_url):
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
