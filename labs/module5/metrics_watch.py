@@ -1,6 +1,6 @@
 """Module 5 lab: read vLLM's ``/metrics`` while it is under load, as an operator's dashboard does.
 
-Run: ``python labs/module5/metrics_watch.py [--requests N] [--max-tokens T]``  (about 15 s on the
+Run: ``python labs/module5/metrics_watch.py [--requests N] [--max-tokens T]``  (about 10 s on the
 workshop's 2-core CPU with the defaults, 24 x 48)
 
 Sends ``N`` ACME questions at once (they share ACME's system prompt, so prefix caching has

@@ -50,7 +50,7 @@ FAQ = ROOT / "labs" / "acme" / "faq"
 
 
 def long_system_prompt() -> str:
-    """ACME's system prompt followed by its whole FAQ (about 1,500 tokens), shared by every request."""
+    """ACME's system prompt followed by its whole FAQ (six pages, about 480 words), shared by every request."""
     pages = "\n\n".join(p.read_text() for p in sorted(FAQ.glob("*.md")))
     return f"{SYSTEM}\n\nACME's FAQ, for your answers:\n\n{pages}"
 

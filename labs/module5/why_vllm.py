@@ -1,8 +1,8 @@
 """Module 5 lab: why vLLM, measured. The same model and prompts, four ways, in one run.
 
 Run: ``python labs/module5/why_vllm.py [--requests N] [--max-tokens T] [--offline]``
-(``--profile full`` = 32 requests x 64 tokens with the offline batch, about 3 minutes on the
-workshop's 2-core CPU; the default ``quick`` = 16 x 32 without it, about 30 s)
+(``--profile full`` = 32 requests x 64 tokens with the offline batch, about 5 minutes on the
+workshop's 2-core CPU; the default ``quick`` = 16 x 32 without it, about 50 s: measured 49 s)
 
 1. **transformers** ``generate``, one request at a time (how a first prototype often serves a
    model), on the first ``--hf-requests`` prompts (its rate does not depend on how many wait);
