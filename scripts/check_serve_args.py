@@ -6,7 +6,7 @@ Usage::
     python scripts/check_serve_args.py --json < commands.json   # a JSON list of strings
 
 Each command is split like a shell would (``shlex``), after replacing ``${VAR:-default}`` with its
-default, other ``$VAR`` / ``"$@"`` with placeholders. ``docker run`` / ``podman run`` lines are
+default, a ``$...PORT`` variable with ``8000``, other ``$VAR`` / ``"$@"`` with placeholders. ``docker run`` / ``podman run`` lines are
 checked from the ``vllm/vllm-openai`` image name on, because that image's entry point is
 ``vllm serve``. Parsing and validation are vLLM's own (``ServeSubcommand.subparser_init`` and
 ``validate`` from ``vllm/entrypoints/cli/serve.py``), so a misspelt or removed flag fails here
@@ -38,6 +38,7 @@ def serve_argv(command: str) -> list[str]:
     text = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", text)
     text = text.replace('"$@"', "")
     text = re.sub(r"\$\(\([^)]*\)\)", "0", text)
+    text = re.sub(r"\$\{?\w*PORT\}?", "8000", text)  # --port "$EMBED_PORT": a port is a number
     text = re.sub(r"\$\{?(\w+)\}?", r"\1", text)
     words = shlex.split(text, comments=True)
     for i, word in enumerate(words[:-1]):

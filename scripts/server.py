@@ -10,7 +10,11 @@ in the background, or any command given after ``--``, for example on a GPU box::
     python scripts/server.py start -- vllm serve Qwen/Qwen3-8B --enable-auto-tool-choice --tool-call-parser hermes
 
 Files (outside git): ``.workshop/run/server.pid`` (process group leader) and
-``.workshop/run/server.log`` (everything the server prints).
+``.workshop/run/server.log`` (everything the server prints). ``--name NAME`` keeps a second
+server apart from the workshop's (``NAME.pid``, ``NAME.log``), e.g. the embeddings server of the
+API guide::
+
+    VLLM_PORT=$EMBED_PORT python scripts/server.py start --name embeddings -- vllm serve ... --port $EMBED_PORT
 
 Behaviour:
 - a healthy server already answering at the URL is reused (nothing is started);
@@ -177,7 +181,7 @@ def stop(quiet: bool = False) -> int:
     pid = read_pid()
     if pid is None:
         if not quiet:
-            print("no workshop vLLM server is running (no live PID in .workshop/run/server.pid)")
+            print(f"no workshop vLLM server is running (no live PID in {PID_FILE.relative_to(ROOT)})")
         PID_FILE.unlink(missing_ok=True)
         return 0
     for sig, wait in ((signal.SIGTERM, 30.0), (signal.SIGKILL, 5.0)):
@@ -209,6 +213,13 @@ def status() -> int:
     return 0 if healthy else 1
 
 
+def _name(value: str) -> str:
+    """``--name``: letters, digits, ``-`` and ``_`` only (it becomes a file name)."""
+    if not re.fullmatch(r"[\w-]+", value):
+        raise argparse.ArgumentTypeError(f"{value!r}: use letters, digits, '-' or '_'")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; see the module docstring."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -218,9 +229,14 @@ def main(argv: list[str] | None = None) -> int:
         argv, command = argv[:i], argv[i + 1:]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("action", choices=["start", "stop", "status", "restart", "free-port"])
+    ap.add_argument("--name", default="server", type=_name,
+                    help="which server: its PID and log files are .workshop/run/NAME.{pid,log} "
+                         "(default: server, the workshop's own)")
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("VLLM_START_TIMEOUT", 900)),
                     help="seconds to wait for /health (default 900)")
     args = ap.parse_args(argv)
+    global PID_FILE, LOG_FILE
+    PID_FILE, LOG_FILE = RUN / f"{args.name}.pid", RUN / f"{args.name}.log"
     if args.action == "free-port":
         print(free_port())
         return 0

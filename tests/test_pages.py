@@ -15,7 +15,9 @@ ROOT = pages.ROOT
 NOT_LABS = {"labs/workshop.py", "labs/workshop.sh",
             # Module 5's shared helper, and the instructors' script (25 minutes) that recorded the
             # figures its page shows; tests/test_module5.py checks that record.
-            "labs/module5/bench.py", "labs/module5/record.sh"}
+            "labs/module5/bench.py", "labs/module5/record.sh",
+            # the container labs' shared helper, sourced by each of them (not run by itself)
+            "labs/container/common.sh"}
 #: Library packages under labs/ that labs import; their modules are not labs by themselves
 #: (labs/acme/: ACME's data and tools, which Module 3 runs as ``python -m acme.db`` and
 #: ``python -m acme.tools``).

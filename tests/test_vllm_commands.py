@@ -33,6 +33,8 @@ def serve_commands() -> list[tuple[str, str]]:
                 if fence.language not in ("bash", "console"):
                     continue
                 body = plugin_docs.resolve_snippets(fence.body)
+                if fence.language == "console":  # the commands, not their output
+                    body = "\n".join(c for c, _ in plugin_docs.console_commands(body) or [])
                 for line in logical_lines(body):
                     if SERVE.search(line) and not line.lstrip().startswith("#"):
                         found.append((f"{lang}/{page}:{fence.line}", line.strip()))
@@ -93,3 +95,35 @@ def test_serve_commands_parse():
     bad = [f"{where}: {r['command']}\n  {r['error']}" for r in results if not r["ok"]
            for where, c in COMMANDS if c == r["command"]]
     assert not bad, "\n".join(bad)
+
+
+CONTAINER_RUN = re.compile(r"^(sudo\s+)?(podman|docker)\s+(run|create)\b")
+
+
+def container_commands() -> list[tuple[str, str]]:
+    """``(where, command)`` for each ``podman``/``docker`` ``run``/``create`` in a bash/console
+    fence of any page (the GPU commands and the Docker equivalents, which do not run here)."""
+    found = []
+    for lang in pages.LANGS:
+        for page in pages.pages(lang):
+            for fence in pages.fences(pages.read(lang, page)):
+                if fence.language in ("bash", "console"):
+                    for line in logical_lines(plugin_docs.resolve_snippets(fence.body)):
+                        if CONTAINER_RUN.match(line.strip()):
+                            found.append((f"{lang}/{page}:{fence.line}", line.strip()))
+    return found
+
+
+def test_container_commands_are_valid():
+    """Every container run on a page: options its engine knows, valid values, a valid image
+    reference (scripts/check_container_args.py); misspelt controls prove that the check fails."""
+    from check_container_args import check
+
+    commands = container_commands()
+    assert any("containers.md" in where for where, _ in commands), "no command found on containers.md"
+    bad = [f"{where}: {c}\n  {r['error']}" for where, c in commands if not (r := check(c))["ok"]]
+    assert not bad, "\n".join(bad)
+    for control in ("podman run --gpus all docker.io/vllm/vllm-openai:v0.32.0 m",   # Docker's flag
+                    "docker run --restart sometimes localhost/vllm-workshop-cpu:latest",
+                    "docker run -p 8000:8000 Docker.io/Vllm/vllm-openai m"):
+        assert not check(control)["ok"], control

@@ -1,0 +1,91 @@
+"""API guide lab: four mistakes copied from older guides, made for real against this server.
+
+Run: ``python labs/api/mistakes.py``
+
+Environment as in every lab (``VLLM_BASE_URL``, ``VLLM_API_KEY``, ``VLLM_MODEL``). For each
+mistake it prints the call, what the installed packages and the server answered, and the
+correct call. Nothing here is simulated: each mistake is sent, and the lab fails (exit 1) if
+one of them unexpectedly works, because then this page would be wrong.
+
+1. ``openai.ChatCompletion.create(...)``: the openai<1.0 interface; openai 1.0 and later (this
+   workshop pins 3.54) raise ``APIRemovedInV1``.
+2. ``python -m vllm.entrypoints.api_server`` and ``POST /generate``: the old demo server; vLLM
+   0.32 no longer ships that module, and the OpenAI-compatible server has no ``/generate``.
+3. A model name that is not the served one: vLLM answers 404 and lists the names it serves
+   (``--served-model-name``, or the path given to ``vllm serve``).
+4. A base URL without ``/v1``: every OpenAI route is then 404.
+"""
+import importlib.util
+
+import httpx
+import openai
+
+import workshop
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line of ``text``, at most 110 characters."""
+    line = next((l.strip() for l in str(text).splitlines() if l.strip()), "")
+    return line if len(line) <= 110 else line[:107] + "..."
+
+
+def unexpected(what: str) -> None:
+    """Stop: a mistake this page describes did not fail, so the page is out of date."""
+    raise workshop.WorkshopError(f"unexpected: {what}; this page no longer matches the installed "
+                                 "packages.\n  fix: check the versions (pip list) against the "
+                                 "workshop's pins in pyproject.toml")
+
+
+def main() -> None:
+    client = workshop.client()
+    model = workshop.model(client)
+    messages = [{"role": "user", "content": "Hello"}]
+
+    # --8<-- [start:old-client]
+    print("1. openai.ChatCompletion.create(model=..., messages=...)   # openai<1.0")
+    try:
+        openai.ChatCompletion.create(model=model, messages=messages)
+        unexpected("the openai<1.0 call worked")
+    except openai.lib._old_api.APIRemovedInV1 as exc:
+        print("   ->", type(exc).__name__ + ":", first_line(exc))
+    print("   instead: OpenAI(base_url=..., api_key=...).chat.completions.create(...)")
+    # --8<-- [end:old-client]
+
+    # --8<-- [start:old-server]
+    print("2. python -m vllm.entrypoints.api_server, then POST /generate")
+    spec = importlib.util.find_spec("vllm.entrypoints.api_server")
+    print("   -> module in this vLLM:", "present" if spec else "none (removed)")
+    r = httpx.post(f"{workshop.server_root()}/generate", json={"prompt": "Hello"},
+                   headers={"Authorization": f"Bearer {workshop.api_key()}"})
+    print("   -> POST /generate:", r.status_code, r.text.strip())
+    if r.status_code != 404:
+        unexpected("this server answers /generate")
+    print("   instead: vllm serve MODEL, then POST /v1/completions or /v1/chat/completions")
+    # --8<-- [end:old-server]
+
+    # --8<-- [start:model-name]
+    print("3. model='HuggingFaceTB/SmolLM2-135M-Instruct' (the Hub name, not the served one)")
+    wrong = "HuggingFaceTB/SmolLM2-135M-Instruct" if model != "HuggingFaceTB/SmolLM2-135M-Instruct" \
+        else "not-a-served-model"
+    try:
+        client.chat.completions.create(model=wrong, messages=messages, max_tokens=1)
+        unexpected(f"the server accepted the model name {wrong}")
+    except openai.NotFoundError as exc:
+        print("   ->", exc.status_code, exc.body["message"] if isinstance(exc.body, dict) else exc.message)
+    print(f"   instead: model={model!r}, a name from GET /v1/models (--served-model-name)")
+    # --8<-- [end:model-name]
+
+    # --8<-- [start:base-url]
+    root = workshop.server_root()
+    print(f"4. OpenAI(base_url={root!r})   # without /v1")
+    try:
+        openai.OpenAI(base_url=root, api_key=workshop.api_key(), max_retries=0).models.list()
+        unexpected("the server answered without /v1")
+    except openai.NotFoundError as exc:
+        print("   ->", exc.status_code, "for GET", root + "/models")
+    print(f"   instead: base_url={workshop.base_url()!r}")
+    # --8<-- [end:base-url]
+
+
+if __name__ == "__main__":
+    workshop.run(main)

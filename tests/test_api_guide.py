@@ -1,0 +1,68 @@
+"""The API guide's labs beyond what its page runs: the FAQ search's answers to bad settings and
+its arithmetic, and the image request's validation by vLLM rejecting a broken image.
+
+The page (docs/{en,zh}/api.md) runs every lab against real servers; these tests cover the
+failures a learner meets there (a new terminal without ``EMBED_BASE_URL``, the chat server's URL
+instead of the embeddings server's, nothing listening).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import server as server_ctl  # scripts/server.py
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_lab(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k != "EMBED_BASE_URL"} | env
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=environ, capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def one_clear_error(p: subprocess.CompletedProcess, wanted: str) -> None:
+    assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
+    assert "Traceback" not in p.stderr, p.stderr
+    assert p.stderr.count("error:") == 1 and "fix:" in p.stderr and wanted in p.stderr, p.stderr
+
+
+def test_faq_search_without_embed_base_url():
+    one_clear_error(run_lab(["labs/api/faq_search.py"]), "EMBED_BASE_URL is not set")
+
+
+def test_faq_search_with_nothing_listening():
+    url = f"http://127.0.0.1:{server_ctl.free_port()}/v1"
+    one_clear_error(run_lab(["labs/api/faq_search.py"], EMBED_BASE_URL=url),
+                    "no embeddings server answers")
+
+
+@pytest.mark.server
+def test_faq_search_pointed_at_the_chat_server(vllm_server):
+    """The chat model serves no embeddings: the lab says to use the embeddings server."""
+    one_clear_error(run_lab(["labs/api/faq_search.py"], EMBED_BASE_URL=vllm_server.base_url),
+                    "refused an embeddings request")
+
+
+def test_cosine_by_hand():
+    sys.path.insert(0, str(ROOT / "labs" / "api"))
+    try:
+        from faq_search import cosine
+    finally:
+        sys.path.pop(0)
+    assert cosine([1, 0], [1, 0]) == pytest.approx(1)
+    assert cosine([1, 0], [0, 3]) == pytest.approx(0)
+    assert cosine([1, 1], [2, 0]) == pytest.approx(2 ** -0.5)  # 45 degrees
+    assert cosine([1, 2], [-1, -2]) == pytest.approx(-1)
+
+
+def test_broken_image_is_rejected_by_vllm(tmp_path: Path):
+    """vLLM's own loader refuses a file that is not an image: one error, no traceback."""
+    fake = tmp_path / "photo.png"
+    fake.write_bytes(b"not a picture")
+    one_clear_error(run_lab(["labs/api/multimodal.py", "--image", str(fake)]),
+                    "vLLM rejects this request")
