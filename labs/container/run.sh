@@ -2,7 +2,7 @@
 # Run the workshop's CPU server image as a container with a published port, and wait until healthy.
 #
 #   bash labs/container/run.sh                        # from the repository root
-#   CONTAINER_PORT=18000 bash labs/container/run.sh   # the host port (default: a free one)
+#   CONTAINER_PORT=$(python3 scripts/server.py free-port) bash labs/container/run.sh   # a port you choose (default: a free one)
 #   bash labs/container/run.sh --api-key KEY          # extra arguments go to `vllm serve`
 #
 # Environment (all optional):
