@@ -13,8 +13,10 @@ Usage::
 works, else one line: what is wrong, then ``fix: ...`` with the command that fixes it.
 IMAGE is the first that exists of: the workshop image (``localhost/vllm-workshop-cpu:latest``,
 made by ``labs/container/build.sh``), the local base (``localhost/workshop-base:bookworm``, made
-by ``labs/container/base.sh``), the Containerfile's default base. With none of them there is
-nothing to try, and that is the problem reported (fix: build the image). The run goes through
+by ``labs/container/base.sh``), the Containerfile's default base. With none of them (a machine
+that has not built yet) it asks ``ENGINE info`` instead: the engine answers, so the page goes on
+to build (a runtime that cannot run containers then fails the build's first ``RUN``, with its
+message). The run goes through
 ``labs/container/common.sh``, so it uses the same engine settings as the labs (the sandbox's
 ``containers.conf``, where one is needed). Takes about 1 s when the answer is yes.
 
@@ -58,9 +60,12 @@ def problem(engine: str = "podman", timeout_s: float = 180) -> str | None:
         for image in (WORKSHOP_IMAGE, LOCAL_BASE, default_base()):
             if _engine(engine, f'"$ENGINE" image inspect {image} >/dev/null', 60).returncode == 0:
                 break
-        else:
-            return (f"no image to try {engine} with (none of {WORKSHOP_IMAGE}, {LOCAL_BASE}); "
-                    "fix: bash labs/container/build.sh")
+        else:  # nothing built yet: the engine answering is all that can be checked
+            info = _engine(engine, '"$ENGINE" info >/dev/null', 60)
+            if info.returncode != 0:
+                last = (info.stderr.strip().splitlines() or ["(no message)"])[-1][:300]
+                return f"{engine} does not work here: {last}; fix: check it with: {engine} info"
+            return None
         run = _engine(engine, f'"$ENGINE" run --rm --entrypoint true {image}', timeout_s)
     except subprocess.TimeoutExpired:
         return f"{engine} did not answer in {timeout_s:.0f} s; fix: check it with: {engine} info"
