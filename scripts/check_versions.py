@@ -9,7 +9,7 @@ counted), and prints one line: ``<name>: pinned X, newest Y`` followed by ``(up 
 ``NEWER RELEASE: re-run the suite with it, then move the pin``. A package PyPI cannot tell about
 (offline, a proxy) prints ``could not ask PyPI (<reason>)``. Exit status is always 0: a newer
 release is news for maintainers, not a failure. The suite runs this and turns a newer release into
-a pytest warning (tests/test_publish.py).
+a pytest warning (tests/github/test_publish_workflow.py).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install Debian's Chromium for the browser tests (tests/test_site.py), if it is not there yet.
+# Install Debian's Chromium for the browser tests (tests/docs/test_site.py), if it is not there yet.
 #
 # Playwright drives this system browser (executable_path), so no browser download from a CDN is
 # needed. Needs root or password-less sudo; otherwise it says what to run and exits 1.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install Debian's Podman for the container tests (tests/test_container.py, docs/*/containers.md),
+# Install Debian's Podman for the container tests (tests/labs/container/test_container.py, docs/*/containers.md),
 # if it is not there yet.
 #
 #   bash scripts/install_podman.sh     # exit 0: podman, runc and mmdebstrap are on PATH

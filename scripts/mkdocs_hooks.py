@@ -1,10 +1,10 @@
 """MkDocs hooks: what the pages show that must come from one source, not from typing.
 
-Markers a page may contain (the same in both languages; ``tests/test_status.py`` checks them):
+Markers a page may contain (the same in both languages; ``tests/docs/test_status.py`` checks them):
 
 ``<!-- verified-with -->``
     the "verified with" box, built from ``.workshop/verified.json``, which the test suite writes
-    at the end of a complete, green run (``tests/plugin_server.py``: vLLM version from the
+    at the end of a complete, green run (``tests/plugins/report.py``: vLLM version from the
     server's ``/version``, model from ``/v1/models``, the installed ``openai`` version, the date,
     and the example counts per language). Before any run the box says how to produce it.
 ``<!-- module-table: start | overview | needs -->``

@@ -89,3 +89,21 @@ def tabs(text: str) -> int:
 def directives(text: str) -> list[str]:
     """The Sybil and site directives (HTML comments such as ``<!-- skip: next "why" -->``)."""
     return [l.strip() for l in outside_fences(text) if DIRECTIVE.match(l)]
+
+
+def lab_test_paths(page: str) -> list[str]:
+    """The unit tests of the labs a page uses: ``tests/labs/<folder>/`` for every ``labs/<folder>/``
+    the English page names (in includes or commands) that has such a test folder. Paths relative
+    to the root, sorted."""
+    folders = set(re.findall(r"\blabs/([\w-]+)/", read("en", page)))
+    found = sorted(f"tests/labs/{f}" for f in folders if (ROOT / "tests" / "labs" / f).is_dir())
+    return found
+
+
+if __name__ == "__main__":   # python tests/pages.py tests-for PAGE (used by scripts/page)
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "tests-for":
+        print("\n".join(lab_test_paths(sys.argv[2])))
+    else:
+        sys.exit("usage: python tests/pages.py tests-for PAGE.md")

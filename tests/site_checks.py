@@ -1,7 +1,7 @@
 """Checks of the built site in a real headless Chromium, one function per promise the site makes.
 
 Each check takes a Playwright ``Page`` (and URLs) and returns a list of problems, empty when the
-check holds, so that ``tests/test_site.py`` can run it on the real site and on a deliberately
+check holds, so that ``tests/docs/test_site.py`` can run it on the real site and on a deliberately
 broken page. Facts used here (checked against mkdocs-material 9.8.1's built HTML): the language
 menu holds ``a.md-select__link[hreflang=...]``; code blocks get a copy button at runtime
 (``button.md-code__button[data-md-type=copy]``, ``button.md-clipboard`` before 9.7) whose click

@@ -6,8 +6,11 @@
 #   CONTAINER_ENGINE=docker bash labs/container/build.sh                            # Docker
 #
 # Cache: the tag is the first 12 hex digits of a SHA-256 over the build's inputs (the
-# Containerfile, pyproject.toml, labs/serve/*, scripts/prepare_model.py, scripts/vllm_cpu_cli.py)
-# and the base image's name; when an image with that tag exists, nothing is built (about 1 s).
+# Containerfile, the engine and model groups of pyproject.toml, labs/serve/*,
+# scripts/prepare_model.py, scripts/vllm_cpu_cli.py) and the base image's name; when an image
+# with that tag exists, nothing is built (about 1 s). The image gets a pyproject.toml with just
+# those two groups, so a change to the docs or test pins rebuilds nothing. Two builds at once
+# (the test suite starts one in the background) wait for each other.
 # Change a pin or the server profile and the next run builds anew (first build: 5-10 minutes,
 # 3.5-4 GB; later builds reuse the unchanged layers).
 #
@@ -25,9 +28,14 @@
 set -euo pipefail
 source labs/container/common.sh
 ct_need_engine
+exec 9> "$STATE/build.lock"
+flock 9   # a build already running finishes first; this one then finds its image
 
 image_exists() { "$ENGINE" image inspect "$1" >/dev/null 2>&1; }
-inputs=(labs/container/Containerfile pyproject.toml labs/serve/* scripts/prepare_model.py scripts/vllm_cpu_cli.py)
+inputs=(labs/container/Containerfile labs/serve/* scripts/prepare_model.py scripts/vllm_cpu_cli.py)
+# The two dependency groups the image installs, as a pyproject.toml of their own.
+groups="$(python3 -c 'import tomllib, json; g = tomllib.load(open("pyproject.toml", "rb"))["dependency-groups"]
+print("[dependency-groups]"); [print(k, "=", json.dumps(g[k])) for k in ("engine", "model")]')"
 default_base="$(sed -n 's/^ARG BASE=//p' labs/container/Containerfile)"
 
 if [ -n "${BASE:-}" ]; then base="$BASE"
@@ -40,7 +48,7 @@ else
   base="$LOCAL_BASE"
 fi
 
-hash="$( { printf '%s\n' "$base"; for f in "${inputs[@]}"; do printf '%s\n' "$f"; cat "$f"; done; } | sha256sum | cut -c1-12)"
+hash="$( { printf '%s\n' "$base" "$groups"; for f in "${inputs[@]}"; do printf '%s\n' "$f"; cat "$f"; done; } | sha256sum | cut -c1-12)"
 tagged="$IMAGE_REPO:$hash"
 if image_exists "$tagged"; then
   "$ENGINE" tag "$tagged" "$IMAGE_REPO:latest"
@@ -53,6 +61,7 @@ fi
 ctx="$STATE/context"
 rm -rf "$ctx" && mkdir -p "$ctx"
 for f in "${inputs[@]}"; do mkdir -p "$ctx/$(dirname "$f")" && cp "$f" "$ctx/$f"; done
+printf '%s\n' "$groups" > "$ctx/pyproject.toml"
 
 args=(--format docker --layers --pull=missing --build-arg "BASE=$base")
 [ "$ENGINE" = docker ] && args=(--build-arg "BASE=$base")

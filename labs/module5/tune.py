@@ -31,19 +31,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
-import httpx
 import openai
 
 import workshop
+import workshop_server
 from bench import BENCH_DIR, ROOT, SYSTEM, conversations, save, shown
 
 FAQ = ROOT / "labs" / "acme" / "faq"
@@ -73,43 +68,19 @@ EXPERIMENTS = {
 
 @contextmanager
 def server(name: str, flags: list[str], env: dict[str, str]):
-    """A CPU-profile server with ``flags`` on a free port; yields its ``/v1`` URL, stops it after."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = BENCH_DIR / f"tune_{name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    environ = {**os.environ, "VLLM_PORT": str(port), "VLLM_HOST": "127.0.0.1", **env}
-    start = time.perf_counter()
-    with open(log, "w") as out:
-        proc = subprocess.Popen(["bash", "labs/serve/serve_cpu.sh", *flags], cwd=ROOT, env=environ,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    """A CPU-profile server with ``flags`` on a free port (``labs/workshop_server.py``, the workshop's
+    one server lifecycle); yields its ``/v1`` URL and its start-up seconds, stops it after."""
+    srv = workshop_server.Server(f"tune-{name}", flags=flags, env=env, log=BENCH_DIR / f"tune_{name}.log")
+    srv.start()
     try:
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.perf_counter() - start > 600:
-                tail = "\n".join(log.read_text(errors="replace").splitlines()[-8:])
-                raise workshop.WorkshopError(
-                    f"the {name} server did not start ({' '.join(flags) or 'profile as is'}); its "
-                    f"log ends:\n{tail}\n  fix: read {shown(log)}; free memory (python scripts/"
-                    "server.py status) and run the experiment again")
-            time.sleep(1)
-        yield f"http://127.0.0.1:{port}/v1", time.perf_counter() - start
-    finally:
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            startup = srv.wait(600)
+        except workshop_server.ServerError as exc:
+            raise workshop.WorkshopError(   # exc ends with the likely fix
+                f"the {name} server did not start ({' '.join(flags) or 'profile as is'}): {exc}") from exc
+        yield srv.base_url, startup
+    finally:
+        srv.stop()
 
 
 # --8<-- [start:measure]

@@ -16,6 +16,8 @@
 #                        free RAM otherwise)
 #   VLLM_CPU_OMP_THREADS_BIND, VLLM_CPU_NUM_OF_RESERVED_CPU  which cores run inference (default:
 #                        all of them; vLLM's own default keeps one core for the API process)
+#   WORKSHOP_TOOL_CALLING  off: the profile without its four tool-calling flags (the test suite's
+#                        server for "tool calling not enabled")
 set -euo pipefail
 
 model_dir="${WORKSHOP_MODEL_DIR:-.workshop/models/SmolLM2-135M-Instruct}"
@@ -29,15 +31,17 @@ export VLLM_CPU_NUM_OF_RESERVED_CPU="${VLLM_CPU_NUM_OF_RESERVED_CPU:-0}"
 #   calling (Module 3). SmolLM2 writes <tool_call>[{"name": ..., "arguments": {...}}]</tool_call>;
 #   the template asks for that format, and the workshop's parser plugin reads it and constrains
 #   it to the request's tools and schemas.
+tools=(--enable-auto-tool-choice
+       --chat-template labs/serve/smollm2_tools.jinja
+       --tool-parser-plugin labs/serve/smollm2_tool_parser.py
+       --tool-call-parser smollm2)
+[ "${WORKSHOP_TOOL_CALLING:-on}" != off ] || tools=()
 exec vllm serve "$model_dir" \
   --served-model-name SmolLM2-135M-Instruct \
   --dtype float32 \
   --enforce-eager \
   --max-model-len 8192 \
-  --enable-auto-tool-choice \
-  --chat-template labs/serve/smollm2_tools.jinja \
-  --tool-parser-plugin labs/serve/smollm2_tool_parser.py \
-  --tool-call-parser smollm2 \
+  "${tools[@]}" \
   --host "${VLLM_HOST:-127.0.0.1}" \
   --port "${VLLM_PORT:-8000}" \
   "$@"

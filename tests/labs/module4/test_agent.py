@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT, load_lab  # noqa: E402
 AGENT = "labs/module4/agent.py"
 REFUND = "Please refund 20 dollars on order ACME-1046, the hose leaks."
 
@@ -164,8 +164,7 @@ def test_unknown_tools_and_broken_arguments_go_back_to_the_model(db, tmp_path):
     import asyncio
     from types import SimpleNamespace
 
-    sys.path.insert(0, str(ROOT / "labs" / "module4"))
-    import agent as lab
+    lab = load_lab("labs/module4/agent.py")
 
     audit = lab.AuditLog(tmp_path / "a.jsonl")
     approver = lab.Approver({"default": "auto"}, None, audit, interactive=False)

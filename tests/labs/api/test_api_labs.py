@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-import server as server_ctl  # scripts/server.py
+from support import ROOT, load_lab
+from workshop_server import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_lab(args: list[str], **env: str) -> subprocess.CompletedProcess:
@@ -36,7 +36,7 @@ def test_faq_search_without_embed_base_url():
 
 
 def test_faq_search_with_nothing_listening():
-    url = f"http://127.0.0.1:{server_ctl.free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     one_clear_error(run_lab(["labs/api/faq_search.py"], EMBED_BASE_URL=url),
                     "no embeddings server answers")
 
@@ -49,11 +49,7 @@ def test_faq_search_pointed_at_the_chat_server(vllm_server):
 
 
 def test_cosine_by_hand():
-    sys.path.insert(0, str(ROOT / "labs" / "api"))
-    try:
-        from faq_search import cosine
-    finally:
-        sys.path.pop(0)
+    cosine = load_lab("labs/api/faq_search.py").cosine
     assert cosine([1, 0], [1, 0]) == pytest.approx(1)
     assert cosine([1, 0], [0, 3]) == pytest.approx(0)
     assert cosine([1, 1], [2, 0]) == pytest.approx(2 ** -0.5)  # 45 degrees

@@ -20,10 +20,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("container_check", ROOT / "labs" / "container" / "check.py")
-check = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(check)
+from support import ROOT, load_lab
+
+check = load_lab("labs/container/check.py")
 NAME = f"workshop-test-{os.getpid()}"
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 

@@ -1,6 +1,6 @@
 """pytest plugin: every fenced block of every page in ``docs/{en,zh}`` is checked against the live server.
 
-Registered in pyproject.toml (``-p plugin_docs``); collection is done by Sybil. Each page is
+Registered in pyproject.toml (``-p plugins.docs``); collection is done by Sybil. Each page is
 followed the way a reader follows it: its commands run **in page order in one terminal of its
 own**, which starts as a new terminal does, with no virtual environment active, in a folder that
 holds the clone as ``vllm-workshop`` (a symlink to this repository). Exported variables and the
@@ -28,7 +28,7 @@ What runs how:
     server profile that uses it is what the page's other blocks run against.
 ``yaml``
     shows a manifest from ``labs/`` (includes only, e.g. Kubernetes); it must parse as YAML. What
-    it describes cannot run here (a cluster); its own test validates it (tests/test_scaling.py).
+    it describes cannot run here (a cluster); its own test validates it (tests/labs/scaling/test_vllm_k8s.py).
 ``text`` titled ``Output`` / ``输出``
     the expected output of the block before it, compared the same way.
 ``text`` titled ``Server log`` / ``服务器日志``
@@ -41,12 +41,12 @@ What runs how:
 **Identical work runs once.** A command's result is kept for the session under the page's
 path inside its language folder, the block's position on the page, the command and the
 terminal's state (variables and directory) before it. The Chinese twin of an English page has
-the same blocks byte for byte (``tests/test_pages.py``), so its commands reuse the English
+the same blocks byte for byte (``tests/docs/test_pages.py``), so its commands reuse the English
 results and its expected outputs are compared with them; a block that differs between the
 languages, or runs in another state, runs on its own. The summary says how many were reused.
 
 Blocks are skipped only with ``<!-- skip: next "reason" -->``; a skip without a reason fails,
-and ``tests/test_pages.py`` fails on any fence this plugin does not collect. A skip that depends
+and ``tests/docs/test_pages.py`` fails on any fence this plugin does not collect. A skip that depends
 on this machine or server calls one of the functions in ``CONDITIONS``, which returns ``None``
 (run the block) or the reason, found out at run time, e.g. ``<!-- skip: next
 server_refuses_images() -->``: the block runs for real wherever it can (an instructor's vision
@@ -67,6 +67,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import pytest
 from sybil import Example, Region, Sybil
 from sybil.parsers.abstract import AbstractCodeBlockParser
 from sybil.parsers.markdown import SkipParser
@@ -74,14 +75,14 @@ from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
 
 import pages
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 CHECKER = doctest.OutputChecker()
 TIMEOUT_S = 600
 #: The name a reader's clone has (``git clone ... && cd vllm-workshop``, Before you begin).
 CLONE_NAME = "vllm-workshop"
 LAB_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[^":]+\.(?:py|sh|jinja|yaml))(?::[\w-]+)?"\s*$')
-#: The fence languages this plugin runs; tests/test_pages.py fails on any other.
+#: The fence languages this plugin runs; tests/docs/test_pages.py fails on any other.
 LANGUAGES = ("python", "bash", "console", "text", "jinja", "yaml")
 #: Titles of ``text`` blocks, in every language, and what they mean to this plugin.
 TEXT_TITLES = {"Output": "output", "输出": "output", "Server log": "server-log", "服务器日志": "server-log"}
@@ -231,7 +232,8 @@ def run_in(term: Terminal, command: str, *, strict: bool) -> Result:
 # ------------------------------------------------------------------ identical work runs once
 
 _RUNS: dict[tuple, Result] = {}
-#: How many commands each language ran, and how many it took from its twin's identical block.
+#: How many commands each language ran, and how many it took from its twin's identical block,
+#: since the last report (each item's report carries its own counts to the main process).
 STATS: dict[str, dict[str, int]] = {}
 
 
@@ -457,7 +459,6 @@ def check_text(example: Example) -> str | None:
     if kind == "server-log":
         server = example.namespace["vllm_server"]
         if server.log_path is None:
-            import pytest
             raise pytest.skip.Exception("no local server log: the server was not started on this machine")
         log = server.log_path.read_text(errors="replace")
         want = "...\n" + "\n...\n".join(l for l in example.parsed.splitlines() if l.strip()) + "\n..."
@@ -540,13 +541,12 @@ SYBIL = Sybil(
 pytest_collect_file = SYBIL.pytest()
 
 
-def pytest_sessionfinish(session) -> None:
-    """Stop the extra servers pages start with ``scripts/server.py start --name NAME`` (the API
-    guide's embeddings server) when a page failed before its own stop command: nothing the docs
-    started outlives the run. The workshop's own server (``server.pid``) is plugin_server's."""
-    import sys
-
-    for pid_file in sorted((ROOT / ".workshop" / "run").glob("*.pid")):
-        if pid_file.name != "server.pid":
-            subprocess.run([sys.executable, str(ROOT / "scripts" / "server.py"), "stop", "--name",
-                            pid_file.stem], cwd=ROOT, capture_output=True, timeout=60)
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ARG001 - pytest API
+    """Each report carries the commands its item ran and reused, as ``user_properties``
+    (``("commands", {lang: {"ran": n, "reused": m}})``), which pytest-xdist sends to the main
+    process, where :mod:`plugins.report` adds them up."""
+    outcome = yield
+    if STATS:
+        outcome.get_result().user_properties.append(("commands", {k: dict(v) for k, v in STATS.items()}))
+        STATS.clear()

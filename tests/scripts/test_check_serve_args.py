@@ -13,7 +13,8 @@ import subprocess
 import sys
 
 import pages
-import plugin_docs
+import plugins.docs as plugin_docs
+from support import load_lab
 
 SERVE = re.compile(r"\bvllm serve\b|(^|[\s/])vllm/vllm-openai\b")
 
@@ -35,6 +36,9 @@ def serve_commands() -> list[tuple[str, str]]:
                 body = plugin_docs.resolve_snippets(fence.body)
                 if fence.language == "console":  # the commands, not their output
                     body = "\n".join(c for c, _ in plugin_docs.console_commands(body) or [])
+                # a bash array of flags defined in the block ("${tools[@]}" in serve_cpu.sh)
+                for name, words in re.findall(r"^(\w+)=\(([^)]*)\)", body, re.MULTILINE):
+                    body = body.replace(f'"${{{name}[@]}}"', " ".join(words.split()))
                 for line in logical_lines(body):
                     if SERVE.search(line) and not line.lstrip().startswith("#"):
                         found.append((f"{lang}/{page}:{fence.line}", line.strip()))
@@ -45,8 +49,7 @@ def tuning_commands() -> list[tuple[str, str]]:
     """``(where, command)``: the CPU profile's ``vllm serve`` plus each tuning experiment's flags."""
     import shlex
 
-    sys.path[:0] = [str(pages.ROOT / "labs"), str(pages.ROOT / "labs" / "module5")]
-    from tune import EXPERIMENTS
+    EXPERIMENTS = load_lab("labs/module5/tune.py").EXPERIMENTS
 
     return [(f"labs/module5/tune.py:{name}", "vllm serve some/model " + shlex.join(flags))
             for name, (_, flags, _, _) in EXPERIMENTS.items() if flags]

@@ -18,9 +18,8 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from conftest import free_port
-
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT, load_lab
+from workshop_server import free_port
 
 
 class Relay:
@@ -113,8 +112,7 @@ def app(vllm_server, relay, acme_db):
 
 def stream(url: str, body: dict, on_event=None, timeout: float = 300) -> list[tuple[float, str, dict]]:
     """POST /api/chat; ``(arrival seconds, event, data)`` per event; ``on_event`` may act on each."""
-    sys.path.insert(0, str(ROOT / "labs" / "app"))
-    from cli import events
+    events = load_lab("labs/app/cli.py").events
 
     t0, seen = time.monotonic(), []
     with httpx.Client(timeout=httpx.Timeout(10, read=timeout)) as http:

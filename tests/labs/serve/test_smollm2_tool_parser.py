@@ -1,33 +1,17 @@
-"""Module 3's own logic, beyond what its page runs: the parser plugin on crafted replies (whole and
-streamed), its grammar compiled by xgrammar for ACME's tools, the parser table's check, and the
-round trip's loop on a reply with two calls (which the tiny model never writes)."""
+"""The CPU profile's tool parser plugin (``labs/serve/smollm2_tool_parser.py``, Module 3) on crafted
+replies, whole and streamed, and its grammar compiled by xgrammar for ACME's tools."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import sys
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-PLUGIN = ROOT / "labs" / "serve" / "smollm2_tool_parser.py"
-
-
-def load(path: Path, name: str):
-    """Import a lab file as a module (labs are programs, not packages)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+from support import ROOT, load_lab
 
 
 @pytest.fixture(scope="module")
 def plugin():
-    return load(PLUGIN, "smollm2_tool_parser")
+    return load_lab("labs/serve/smollm2_tool_parser.py")
 
 
 def whole(plugin, text: str):
@@ -114,29 +98,3 @@ def test_the_grammar_compiles_for_acme_tools(plugin):
     for choice in ("auto", "required", ChatCompletionNamedToolChoiceParam(**named)):
         tag = get_model_structural_tag("smollm2", tools, choice, reasoning=False)
         compiler.compile_structural_tag(json.dumps(tag.model_dump()))
-
-
-def test_parser_table_check_fails_on_a_missing_parser(capsys):
-    parsers = load(ROOT / "labs" / "module3" / "parsers.py", "parsers_lab")
-    parsers.PAIRS.append(("Imaginary", "nobody/imaginary-7b", "no_such_parser", "none"))
-    try:
-        assert parsers.main() == 1
-    finally:
-        parsers.PAIRS.pop()
-    assert "MISSING" in capsys.readouterr().out
-
-
-def test_the_loop_answers_every_call_of_a_reply(tmp_path, monkeypatch):
-    """Two calls in one reply (a larger model writes them): one tool message per call id, in
-    order, with the real results from a fresh database."""
-    monkeypatch.setenv("ACME_DB", str(tmp_path / "acme.db"))
-    monkeypatch.syspath_prepend(str(ROOT / "labs" / "module3"))
-    round_trip = load(ROOT / "labs" / "module3" / "round_trip.py", "round_trip_lab")
-    calls = [SimpleNamespace(id=f"call_{i}", function=SimpleNamespace(name="get_order_status",
-                                                                      arguments=json.dumps({"order_id": o})))
-             for i, o in enumerate(["ACME-1042", "ACME-1044"])]
-    messages = round_trip.run_tool_calls(calls)
-    assert [m["tool_call_id"] for m in messages] == ["call_0", "call_1"]
-    statuses = [json.loads(m["content"])["status"] for m in messages]
-    assert statuses == ["shipped", "placed"]
-    assert os.environ["ACME_DB"] == str(tmp_path / "acme.db")

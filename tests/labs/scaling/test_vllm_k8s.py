@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT  # noqa: E402
 MANIFESTS = sorted((ROOT / "labs" / "scaling").glob("*.yaml"))
 VALIDATE = [str(Path(sys.executable).with_name("kubernetes-validate")), "--strict", "--quiet"]
 

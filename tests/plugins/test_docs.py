@@ -1,6 +1,6 @@
 """Unit tests of the docs plugin's own logic (no server): expected-output matching, lab blocks,
 the reader's fresh terminal and the reuse of identical twin blocks."""
-import plugin_docs
+import plugins.docs as plugin_docs
 
 
 def matches(want: str, got: str) -> bool:

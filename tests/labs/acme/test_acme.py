@@ -23,7 +23,7 @@ from acme import db as acme_db
 from acme import tools
 from acme.tools import TOOLS, Tool, ToolError, call
 
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT  # noqa: E402
 NOW = datetime(2025, 6, 5, 12, 30, tzinfo=timezone.utc)
 
 # One valid argument object per tool, accepted by its schema and by the seed data.

@@ -13,7 +13,7 @@ import yaml
 
 import site_checks
 
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT
 #: The canonical address the site is built for: mkdocs.yml's site_url, which reads
 #: $WORKSHOP_SITE_URL (set by the publishing workflow) with the local address as its default.
 SITE_URL = site_checks.configured_site_url()

@@ -10,9 +10,8 @@ from urllib.parse import urlparse
 
 import httpx
 
-from conftest import free_port
-
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT
+from workshop_server import free_port
 
 
 def test_start_serves_the_site_in_both_languages(vllm_server, tmp_path: Path):

@@ -18,12 +18,10 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT
 WORKFLOW = ROOT / ".github" / "workflows" / "publish.yml"
 CHECK = [str(Path(sys.executable).with_name("check-jsonschema")), "--builtin-schema", "vendor.github-workflows"]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import check_versions  # noqa: E402
+import check_versions  # noqa: E402  (scripts/ is on the path: pyproject.toml)
 
 
 def test_the_workflow_is_valid_and_a_broken_one_is_not(tmp_path):

@@ -1,0 +1,35 @@
+"""Module 3's labs beyond what its page runs: the parser table's check fails on a parser vLLM does
+not have, and the round trip's loop answers a reply with two calls (which the tiny model never
+writes)."""
+from __future__ import annotations
+
+import json
+import os
+from types import SimpleNamespace
+
+from support import load_lab
+
+
+def test_parser_table_check_fails_on_a_missing_parser(capsys):
+    parsers = load_lab("labs/module3/parsers.py")
+    parsers.PAIRS.append(("Imaginary", "nobody/imaginary-7b", "no_such_parser", "none"))
+    try:
+        assert parsers.main() == 1
+    finally:
+        parsers.PAIRS.pop()
+    assert "MISSING" in capsys.readouterr().out
+
+
+def test_the_loop_answers_every_call_of_a_reply(tmp_path, monkeypatch):
+    """Two calls in one reply (a larger model writes them): one tool message per call id, in
+    order, with the real results from a fresh database."""
+    monkeypatch.setenv("ACME_DB", str(tmp_path / "acme.db"))
+    round_trip = load_lab("labs/module3/round_trip.py")
+    calls = [SimpleNamespace(id=f"call_{i}", function=SimpleNamespace(name="get_order_status",
+                                                                      arguments=json.dumps({"order_id": o})))
+             for i, o in enumerate(["ACME-1042", "ACME-1044"])]
+    messages = round_trip.run_tool_calls(calls)
+    assert [m["tool_call_id"] for m in messages] == ["call_0", "call_1"]
+    statuses = [json.loads(m["content"])["status"] for m in messages]
+    assert statuses == ["shipped", "placed"]
+    assert os.environ["ACME_DB"] == str(tmp_path / "acme.db")

@@ -1,0 +1,54 @@
+"""The session's servers (``tests/plugins/servers.py``): ``--collect-only`` starts none, and an
+interrupted run leaves none behind. Each case runs pytest in a child process with a run folder of
+its own (``WORKSHOP_RUN_DIR``) and a workshop server URL on a free port, so that it cannot touch
+this session's servers."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import workshop_server as ws
+from support import ROOT
+
+
+def child_pytest(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    port = ws.free_port()
+    env = {**os.environ, "WORKSHOP_RUN_DIR": str(tmp_path), "VLLM_BASE_URL": f"http://localhost:{port}/v1",
+           "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    for name in ("WORKSHOP_TEST_SESSION", "WORKSHOP_KEYED_URL", "PYTEST_XDIST_WORKER",
+                 "PYTEST_XDIST_WORKER_COUNT", "PYTEST_CURRENT_TEST", "WORKSHOP_PHASES"):
+        env.pop(name, None)
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:xdist", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def test_collect_only_starts_no_server(tmp_path):
+    proc, root = child_pytest(tmp_path, "--collect-only", "-q", "docs/en/module1.md", "tests/labs/test_lab_errors.py")
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    assert "module1.md" in out
+    assert not list(tmp_path.glob("*.pid")) and not ws.port_open(root)
+
+
+def test_an_interrupted_run_leaves_no_server(tmp_path):
+    """SIGTERM to pytest while its server loads: the run ends and the server's whole process
+    group is gone."""
+    proc, root = child_pytest(tmp_path, "-q", "docs/en/module1.md")
+    pid_file = tmp_path / "server.pid"
+    deadline = time.monotonic() + 120
+    while not pid_file.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
+        time.sleep(0.5)
+    pgid = int(pid_file.read_text())
+    time.sleep(3)   # the server is loading now
+    os.kill(proc.pid, signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert not ws.group_alive(pgid), f"the server's processes outlived the run:\n{out[-2000:]}"
+    assert not pid_file.exists()
