@@ -6,14 +6,18 @@ nearly as fast as one (Module 5 measures it), so pages run concurrently against 
 
 - **Work units: a page with its Chinese twin, or a test file.** One worker runs a unit's items in
   collection order: the English page, then the Chinese one, whose identical commands reuse the
-  English results (:mod:`plugins.docs`); a test file's module fixtures are made once. This is
+  English results (:mod:`plugins.docs`); a test file's module fixtures are made once. Pages
+  that change the same files are one unit (:data:`SHARED_STATE`), so they never run at once. This is
   xdist's ``loadscope`` with our own scope (:class:`PageScheduling`, through xdist's
   ``pytest_xdist_make_scheduler`` hook): xdist's ``loadgroup`` marks do not reach the scheduler
   under pytest 9, whose nodes no longer read the ``_nodeid`` that loadgroup rewrites.
-- **Items marked ``alone`` run with no other item at the same time**: they measure speed, or read
-  the server's global gauges. Every page of :data:`ALONE_PAGES` is ``alone``. Each item holds a
-  shared ``flock`` on ``.workshop/run/schedule.lock`` while it runs, an ``alone`` item an exclusive
-  one; a turnstile lock makes new items wait behind a waiting ``alone`` item, so it cannot starve.
+- **Items marked ``alone`` run with no other item at the same time**: their checks hold only on a
+  quiet server (counters read from ``/metrics``, a timing compared with another). A docs block is
+  ``alone`` when it runs a command of :data:`ALONE_BLOCKS`. Each item holds a shared ``flock`` on
+  ``.workshop/run/schedule.lock`` while it runs, an ``alone`` item an exclusive one; a turnstile
+  lock makes new items wait behind a waiting ``alone`` item, so it cannot starve. Module 5's other
+  benchmarks run beside other pages: their outputs on the page are elided (``...``), since no two
+  runs share figures, and the figures the page quotes come from its recorded run.
 
 Without xdist (one process) the locks are taken but never contended.
 """
@@ -21,22 +25,23 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 import workshop_server as ws  # labs/workshop_server.py
 
 LOCK_DIR = ws.RUN_DIR
-#: Pages whose blocks measure speed (page path inside the language folder): why.
-ALONE_PAGES = {"module5.md": "benchmarks and tuning experiments measure tokens/s and latency"}
-
-
-def docs_page(item) -> str | None:
-    """``page.md`` for a docs item (``docs/<lang>/page.md::line:...``), else ``None``."""
-    parts = item.nodeid.split("::", 1)[0].split("/")
-    if len(parts) >= 3 and parts[0] == "docs":
-        return "/".join(parts[2:])
-    return None
+#: Commands whose checks need a quiet server (a regular expression on the block): why.
+ALONE_BLOCKS = {
+    r"labs/module5/metrics_watch\.py": "counts the requests and tokens of /metrics, which other pages move",
+    r"labs/checkpoint\.py 5\b": "times 8 requests at once against 8 one by one",
+}
+#: Pages that change the same files, and the unit they form: ACME's database
+#: (``.workshop/acme/acme.db``), which Module 4's page resets while Module 3's and the app's read it.
+SHARED_STATE = {"module3.md": "docs/acme-db", "module4.md": "docs/acme-db", "app.md": "docs/acme-db"}
 
 
 def pytest_configure(config) -> None:
@@ -45,19 +50,24 @@ def pytest_configure(config) -> None:
 
 
 def unit_of(nodeid: str) -> str:
-    """The work unit of an item: ``docs/<page>`` for both languages of a page, else its file."""
+    """The work unit of an item: ``docs/<page>`` for both languages of a page (or the unit of
+    :data:`SHARED_STATE` it belongs to), else its file."""
     path = nodeid.split("::", 1)[0]
     parts = path.split("/")
     if len(parts) >= 3 and parts[0] == "docs":
-        return "docs/" + "/".join(parts[2:])
+        page = "/".join(parts[2:])
+        return SHARED_STATE.get(page, f"docs/{page}")
     return path
 
 
 def pytest_collection_modifyitems(items) -> None:
     for item in items:
-        page = docs_page(item)
-        if page in ALONE_PAGES:
-            item.add_marker(pytest.mark.alone(ALONE_PAGES[page]))
+        example = getattr(item, "example", None)   # a Sybil item: one block of a page
+        if example is None:
+            continue
+        for pattern, why in ALONE_BLOCKS.items():
+            if re.search(pattern, str(example.parsed)):
+                item.add_marker(pytest.mark.alone(why))
 
 
 @pytest.hookimpl(optionalhook=True)   # an xdist hook: unknown when xdist is off (-p no:xdist)
@@ -74,15 +84,13 @@ def pytest_xdist_make_scheduler(config, log):
     return PageScheduling(config, log)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item, nextitem):  # noqa: ARG001 - pytest API
-    """Hold the shared or exclusive lock for the item's set-up, call and tear-down."""
-    if "PYTEST_XDIST_WORKER" not in os.environ:
-        yield
-        return
-    LOCK_DIR.mkdir(parents=True, exist_ok=True)
-    alone = item.get_closest_marker("alone") is not None
-    with open(LOCK_DIR / "schedule.turnstile", "w") as gate, open(LOCK_DIR / "schedule.lock", "w") as lock:
+@contextmanager
+def turn(alone: bool, lock_dir: Path = LOCK_DIR):
+    """Hold the schedule lock: shared, or exclusive when ``alone`` (see the module docstring).
+    A reader passes the turnstile and lets it go; a writer keeps it until it is done, so that
+    readers arriving after it wait."""
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / "schedule.turnstile", "w") as gate, open(lock_dir / "schedule.lock", "w") as lock:
         fcntl.flock(gate, fcntl.LOCK_EX)
         fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
         if not alone:
@@ -92,3 +100,13 @@ def pytest_runtest_protocol(item, nextitem):  # noqa: ARG001 - pytest API
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
             fcntl.flock(gate, fcntl.LOCK_UN)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):  # noqa: ARG001 - pytest API
+    """Hold the schedule lock for the item's set-up, call and tear-down (under xdist only)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        yield
+        return
+    with turn(item.get_closest_marker("alone") is not None):
+        yield

@@ -140,6 +140,7 @@ def running_requests(vllm_server) -> float:
                if line.startswith("vllm:num_requests_running"))
 
 
+@pytest.mark.alone("reads the server's running-requests gauge, which other tests' requests move")
 def test_a_client_that_leaves_stops_the_generation_at_the_server(app, vllm_server):
     """Read two tokens of a long answer, hang up; vLLM's running-requests gauge returns to 0."""
     running_during = []

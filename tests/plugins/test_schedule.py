@@ -1,0 +1,50 @@
+"""What runs side by side (``tests/plugins/schedule.py``): the work units, and the lock that lets an
+``alone`` item run with nothing else."""
+from __future__ import annotations
+
+import threading
+import time
+
+from plugins import schedule
+
+
+def test_a_page_and_its_twin_are_one_unit_and_a_test_file_is_another():
+    en = schedule.unit_of("docs/en/module1.md::sybil:docs,line:14,column:1")
+    zh = schedule.unit_of("docs/zh/module1.md::sybil:docs,line:12,column:1")
+    assert en == zh == "docs/module1.md"
+    assert schedule.unit_of("tests/labs/test_lab_errors.py::test_x[labs/a.py]") == "tests/labs/test_lab_errors.py"
+    assert schedule.unit_of("docs/en/module3.md::x") == schedule.unit_of("docs/zh/module4.md::y") == \
+        schedule.unit_of("docs/en/app.md::z"), "pages that share ACME's database run in one unit"
+    assert schedule.unit_of("docs/en/module2.md::x") != schedule.unit_of("docs/en/module3.md::x")
+
+
+def test_an_exclusive_holder_waits_for_shared_holders_and_blocks_new_ones(tmp_path):
+    """With real flocks: an ``alone`` item waits for the item that holds the lock, and an item that
+    comes after it waits for it."""
+    events = []
+
+    def item(name, alone, hold):
+        with schedule.turn(alone, tmp_path):
+            events.append(f"{name} in")
+            time.sleep(hold)
+            events.append(f"{name} out")
+
+    threads = [threading.Thread(target=item, args=args) for args in
+               (("r1", False, 0.5), ("alone", True, 0.3), ("r2", False, 0))]
+    for t in threads:
+        t.start()
+        time.sleep(0.1)
+    for t in threads:
+        t.join(10)
+    assert events == ["r1 in", "r1 out", "alone in", "alone out", "r2 in", "r2 out"]
+
+
+def test_the_blocks_that_need_a_quiet_server_are_found_on_the_pages():
+    """Every pattern of ALONE_BLOCKS matches a block of Module 5's page (else it marks nothing)."""
+    import re
+
+    import pages
+
+    text = pages.read("en", "module5.md")
+    for pattern in schedule.ALONE_BLOCKS:
+        assert re.search(pattern, text), pattern
