@@ -234,8 +234,59 @@ def module5_checks(client, model) -> list[Check]:
             ("a GuideLLM sweep's report is in .workshop/bench/guidellm/", report)]
 
 
+def module6_checks(client, model) -> list[Check]:
+    """Module 6: the server lists LoRA adapters beside its base model, each adapter answers, and
+    ACME's house-style adapter (``acme-tone``) writes in the house style on held-out questions,
+    also when its requests share a batch with the base model's."""
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "module6"))
+    import house_style
+
+    listed = client.models.list().data
+    adapters = [m.id for m in listed if (m.model_extra or {}).get("parent")]
+
+    def listing():
+        return None if adapters else (f"{workshop.base_url()} lists no adapter (no model has a "
+                                      "'parent'): start the server with --enable-lora --lora-modules")
+
+    def answers():
+        dumb = [a for a in adapters if not client.chat.completions.create(
+            model=a, max_tokens=8, temperature=0,
+            messages=[{"role": "user", "content": "Hello"}]).choices[0].message.content]
+        return f"no answer from {dumb}" if dumb else (None if adapters else "no adapter to ask")
+
+    def style():
+        if "acme-tone" not in adapters:
+            return "the server does not serve acme-tone (Module 6, section 2)"
+        questions = house_style.held_out()[:4]
+        jobs = [(m, q) for q in questions for m in ("acme-tone", model)]
+
+        def ask(job):
+            m, q = job
+            return m, client.chat.completions.create(
+                model=m, max_tokens=120, temperature=0,
+                messages=[{"role": "user", "content": q}]).choices[0].message.content or ""
+
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            results = list(pool.map(ask, jobs))
+        tone = sum(house_style.follows_house_style(t) for m, t in results if m == "acme-tone")
+        base = sum(house_style.follows_house_style(t) for m, t in results if m == model)
+        if tone < 3:
+            return f"acme-tone wrote {tone} of 4 replies in the house style"
+        return None if base == 0 else (f"the base model wrote {base} of 4 replies in the house style "
+                                       "beside acme-tone: start the server with --max-loras one "
+                                       "more than its adapters (section 4)")
+
+    return [("/v1/models lists LoRA adapters beside the base model", listing),
+            ("every adapter answers a chat request", answers),
+            ("acme-tone answers held-out questions in ACME's house style, the base model does not, "
+             "in one batch", style)]
+
+
 MODULES = {1: module1_checks, 2: module2_checks, 3: module3_checks, 4: module4_checks,
-           5: module5_checks}
+           5: module5_checks, 6: module6_checks}
 
 
 def main() -> int:

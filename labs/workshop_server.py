@@ -106,22 +106,29 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def group_members(pgid: int, proc: Path = Path("/proc")) -> list[int]:
+    """PIDs of the live processes of the process group ``pgid`` (zombies, which wait for their
+    parent to read their status, do not count), read from ``proc``'s ``PID/stat`` files."""
+    members = []
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            # the command name (field 2) may hold spaces and parentheses: split after the last ')'
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while we read
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return sorted(members)
+
+
 def group_alive(pgid: int) -> bool:
-    """True while any process of the group ``pgid`` runs (zombies, which wait for their parent
-    to read their status, do not count)."""
+    """True while any process of the group ``pgid`` runs (zombies do not count)."""
     _alive(pgid)  # reaps the leader if it is our child
     try:
         os.killpg(pgid, 0)
     except OSError:
         return False
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+    return bool(group_members(pgid))
 
 
 class Server:

@@ -24,11 +24,13 @@ from __future__ import annotations
 import argparse
 import re
 
+from acme.db import PRODUCTS
+
 GREETING = "Hi there,"
 SIGN_OFF = "— ACME Support"
-#: The house style: greeting line, one or more lines of text, sign-off line (surrounding
-#: whitespace ignored). ``\S`` between them: a greeting followed by the sign-off alone fails.
-STYLE = re.compile(r"Hi there,\n(?=.*\S).+\n— ACME Support", re.DOTALL)
+#: The house style: greeting line, lines of text of which at least one is not blank, sign-off
+#: line (surrounding whitespace ignored). ``[^\n]`` keeps each part inside its own lines.
+STYLE = re.compile(r"Hi there,\n(?:[^\n]*\n)*?[^\n]*\S[^\n]*\n(?:[^\n]*\n)*?— ACME Support")
 #: The second adapter's style: one line (no line break), ending with the tag ``[ACME]``.
 TERSE_STYLE = re.compile(r"[^\n]+ \[ACME\]")
 
@@ -48,16 +50,18 @@ def house_reply(body: str) -> str:
     return f"{GREETING}\n{body}\n{SIGN_OFF}"
 
 
-# Products: the training set uses the first ones, the held-out questions others it never saw.
-TRAIN_PRODUCTS = ["Rocket Skates", "Giant Magnet", "Anvil", "Tornado Seeds",
-                  "Jet-Propelled Pogo Stick", "Dehydrated Boulders"]
-HELD_OUT_PRODUCTS = ["Earthquake Pills", "Instant Hole", "Bird Seed"]
+# ACME's own products (labs/acme/db.py, the catalogue of Modules 3 and 4), by SKU, named without
+# their detail ("Leaf Rake, 24 tines" -> "Leaf Rake"): the training set uses six of them, the
+# held-out questions three it never names.
+_NAMES = {sku: name.split(",")[0] for sku, name, *_ in PRODUCTS}
+TRAIN_PRODUCTS = [_NAMES[s] for s in ("RAKE-01", "HOSE-01", "SHEAR-01", "GLOVE-01", "TROWEL-01", "CAN-01")]
+HELD_OUT_PRODUCTS = [_NAMES[s] for s in ("RAKE-02", "HOSE-02", "SHEAR-02")]
 
 # (question phrasings, reply body) per intent; {p} is the product. Each intent has three
 # phrasings so that the adapter learns the style, not one sentence.
 INTENTS: dict[str, tuple[list[str], str]] = {
     "order": (["Where is my {p} order?",
-               "My {p} have not arrived yet. Can you check?",
+               "My {p} has not arrived yet. Can you check?",
                "When will my {p} be delivered?"],
               "Your {p} order is on its way. You can follow it with the tracking link in your "
               "confirmation email."),

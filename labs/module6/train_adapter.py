@@ -14,8 +14,13 @@ text the vLLM server builds for a request without a system message (the template
 SmolLM's default system line), and the loss (mean cross-entropy in nats per token) counts only
 the assistant reply's tokens, ``<|im_end|>`` included, so the adapter also learns where to stop.
 
-Profiles (steps of 8 examples; time on the 2-core machine this was written on, see NOTES.md):
-``quick`` 30 steps, for CI; ``full`` 90 steps, a learner's run.
+Profiles (steps of 8 examples): ``quick`` 30 steps (measured on the workshop's idle 2-core
+machine: 50 s with 2 threads, 71 s with 1), ``full`` 90 steps, three times as long.
+
+Threads: all cores when the machine is idle, one when its load average (1 minute) is above half
+its cores. PyTorch's OpenMP threads wait for each other at every step; on cores that another
+program also uses (a busy vLLM server), a step took 40-68 s instead of 1.5 s here. One thread
+does not wait for anyone.
 
 Output: ``.workshop/adapters/NAME/`` with ``adapter_config.json`` and
 ``adapter_model.safetensors`` (PEFT's format, which ``vllm serve --enable-lora --lora-modules
@@ -104,6 +109,12 @@ def batches(examples: list[tuple[list[int], list[int]]], steps: int, pad: int):
         yield ids, mask, labels
 
 
+def threads() -> int:
+    """PyTorch threads for training: all cores when the machine is idle, else 1 (see above)."""
+    cores = os.cpu_count() or 1
+    return cores if os.getloadavg()[0] <= cores / 2 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--name", type=folder_name, default=None,
@@ -128,13 +139,17 @@ def main(argv: list[str] | None = None) -> int:
                             "  fix: source .venv/bin/activate && pip install peft==0.21.2") from exc
 
     t0 = time.monotonic()
+    torch.set_num_threads(threads())
     torch.manual_seed(SEED)
     transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()   # "Loading weights" bars: not a result
     tokenizer = transformers.AutoTokenizer.from_pretrained(MODEL_DIR)
     model = transformers.AutoModelForCausalLM.from_pretrained(MODEL_DIR, dtype=torch.float32)
+    # --8<-- [start:lora]
     config = peft.LoraConfig(r=RANK, lora_alpha=ALPHA, target_modules=TARGETS, lora_dropout=0.0,
                              task_type="CAUSAL_LM")
-    model = peft.get_peft_model(model, config)
+    model = peft.get_peft_model(model, config)   # the base weights stay frozen
+    # --8<-- [end:lora]
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
 
@@ -143,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     steps = PROFILES[args.profile]
     print(f"adapter {name}: LoRA r={RANK} alpha={ALPHA} on {', '.join(TARGETS)}; "
           f"{trainable / 1e6:.2f} M trainable of {total / 1e6:.1f} M parameters")
-    print(f"training on {len(examples)} examples, {steps} steps of {BATCH} ({args.profile} profile)")
+    print(f"training on {len(examples)} examples, {steps} steps of {BATCH} ({args.profile} profile), "
+          f"{torch.get_num_threads()} thread(s)")
 
+    # --8<-- [start:loop]
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE)
     model.train()
     every = max(1, steps // 10)
@@ -160,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"({time.monotonic() - t0:.0f} s)", flush=True)
 
     out = ADAPTERS / name
-    model.save_pretrained(out)
+    model.save_pretrained(out)   # adapter_config.json + adapter_model.safetensors: what vLLM loads
+    # --8<-- [end:loop]
     files = ", ".join(sorted(p.name for p in out.iterdir() if p.is_file()))
     print(f"saved {out.relative_to(ROOT)}/ ({files}) in {time.monotonic() - t0:.0f} s")
     return 0
