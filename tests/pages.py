@@ -104,6 +104,7 @@ if __name__ == "__main__":   # python tests/pages.py tests-for PAGE (used by scr
     import sys
 
     if len(sys.argv) == 3 and sys.argv[1] == "tests-for":
-        print("\n".join(lab_test_paths(sys.argv[2])))
+        for path in lab_test_paths(sys.argv[2]):
+            print(path)
     else:
         sys.exit("usage: python tests/pages.py tests-for PAGE.md")

@@ -155,3 +155,9 @@ def test_nav_is_translated():
     missing = [t for t in titles if t not in zh.get("nav_translations", {})]
     assert not missing, f"nav titles without a zh translation: {missing}"
 
+
+
+def test_a_page_names_the_tests_of_its_labs():
+    """``./scripts/page`` runs a page with the tests of the labs it uses, and nothing more."""
+    assert {"tests/labs/module3", "tests/labs/acme"} <= set(pages.lab_test_paths("module3.md"))
+    assert pages.lab_test_paths("glossary.md") == []
