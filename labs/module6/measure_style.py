@@ -1,6 +1,6 @@
 """Does the adapter write in ACME's house style? Count it on questions it never saw.
 
-Run from the repository root against a server that serves the adapter (NOTES.md shows how to
+Run from the repository root against a server that serves the adapter (docs/en/module6.md, section 3, shows how to
 start one)::
 
     python labs/module6/measure_style.py                    # base model vs acme-tone

@@ -1,6 +1,6 @@
 """One server, many models: send requests for the base model and every adapter at the same time.
 
-Run from the repository root against a server started with two adapters (NOTES.md)::
+Run from the repository root against a server started with two adapters (docs/en/module6.md, section 3)::
 
     python labs/module6/mixed.py                   # 8 requests per served model
     python labs/module6/mixed.py --per-model 16

@@ -1,6 +1,6 @@
 """Load an adapter into a running server, use it, and unload it, without a restart.
 
-Run from the repository root against a server started with runtime LoRA updating (NOTES.md)::
+Run from the repository root against a server started with runtime LoRA updating (docs/en/module6.md, section 3)::
 
     python labs/module6/runtime_lora.py                        # .workshop/adapters/acme-tone
     python labs/module6/runtime_lora.py --adapter acme-terse --as acme-terse-2   # another name
