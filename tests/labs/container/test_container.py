@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from support import ROOT, load_lab
+from workshop_server import free_port
 
 check = load_lab("labs/container/check.py")
 NAME = f"workshop-test-{os.getpid()}"
@@ -31,11 +32,6 @@ def sh(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.
     """Run a command from the repository root; stdout and stderr captured as text."""
     return subprocess.run(list(args), cwd=ROOT, env={**os.environ, **(env or {})},
                           capture_output=True, text=True, timeout=timeout)
-
-
-def free_port() -> int:
-    """A port nothing listens on now (scripts/server.py free-port)."""
-    return int(sh(sys.executable, "scripts/server.py", "free-port").stdout.strip())
 
 
 @pytest.fixture(scope="module")
