@@ -13,6 +13,8 @@ SQLite database as Module 3):
   Their input schemas come from the type hints (``Annotated[..., Field(...)]``): patterns for IDs
   and emails, enums for categories, bounds for text and amounts. ``issue_refund`` also asks the
   person at the client to confirm, through MCP *elicitation* (``ctx.elicit``), before it writes;
+  a client that cannot ask (no elicitation capability) gets an error result saying so, and
+  nothing is paid;
 - **resources**: ACME's help articles, ``acme://faq/{name}`` (for example
   ``acme://faq/refunds.md``), and their index ``acme://faq``;
 - **prompts**: ``support_reply``, a ready-made prompt for answering a customer message.
@@ -32,7 +34,8 @@ from typing import Annotated, Literal
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp_types import ClientCapabilities, ElicitationCapability, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from acme import tools as acme
@@ -107,9 +110,17 @@ async def issue_refund(order_id: OrderId,
                                                     description="Why, in one sentence.")],
                        ctx: Context) -> dict:
     """Refund part of an order to the original payment method, after the person confirms."""
-    answer = await ctx.elicit(
-        message=f"Refund {amount_cents / 100:.2f} USD on order {order_id} ({reason})?",
-        schema=RefundConfirmation)
+    cannot_ask = ("a person must confirm a refund, and this MCP client cannot ask one (it does not "
+                  "support elicitation); nothing was paid. Use a client that supports elicitation.")
+    if not ctx.request_context.session.check_client_capability(
+            ClientCapabilities(elicitation=ElicitationCapability())):
+        raise ToolError(cannot_ask)
+    try:
+        answer = await ctx.elicit(
+            message=f"Refund {amount_cents / 100:.2f} USD on order {order_id} ({reason})?",
+            schema=RefundConfirmation)
+    except MCPError as exc:  # declared the capability, but the question did not reach a person
+        raise ToolError(f"{cannot_ask} ({exc})") from None
     if answer.action != "accept" or not answer.data.confirm:
         return {"refunded": False, "order_id": order_id,
                 "message": f"the refund was not confirmed ({answer.action}); nothing was paid"}

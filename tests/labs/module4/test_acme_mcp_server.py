@@ -1,0 +1,76 @@
+"""ACME's MCP server (``labs/module4/acme_mcp_server.py``) through a client that is not the
+workshop's agent: the official MCP Python SDK's ``ClientSession`` over stdio, as any MCP client
+starts it. No vLLM server is needed."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import mcp_types as types
+import pytest
+from mcp import StdioServerParameters
+from mcp.client.session import ClientSession
+from mcp.client.stdio import get_default_environment, stdio_client
+
+from support import ROOT
+
+SERVER = "labs/module4/acme_mcp_server.py"
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    """A fresh ACME database for one test (``ACME_DB``), inherited by the server."""
+    path = tmp_path / "acme.db"
+    monkeypatch.setenv("ACME_DB", str(path))
+    from acme.db import create
+    create(path)
+    return path
+
+
+def call(tool: str, arguments: dict, **session_options) -> types.CallToolResult:
+    """Start the server over stdio, call one tool with a plain SDK client, return its result."""
+    params = StdioServerParameters(command=sys.executable, args=[SERVER], cwd=str(ROOT),
+                                   env={**get_default_environment(), **os.environ})
+
+    async def go():
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write, **session_options) as session:
+                await session.initialize()
+                return await session.call_tool(tool, arguments)
+
+    return asyncio.run(asyncio.wait_for(go(), 120))
+
+
+def text(result: types.CallToolResult) -> str:
+    return " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
+
+
+def test_a_refund_through_a_client_that_cannot_ask_a_person_is_a_readable_refusal(db):
+    """A client without the elicitation capability cannot ask anyone to confirm: the refund is not
+    paid, and the client gets a tool error result that says why (not JSON-RPC -32601)."""
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    result = call("issue_refund", {"order_id": "ACME-1046", "amount_cents": 2000,
+                                   "reason": "the hose leaks"})
+    assert result.is_error, text(result)
+    message = text(result)
+    assert "confirm" in message and "cannot ask" in message, message
+    assert "Method not found" not in message, message
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_a_refund_through_a_client_that_asks_is_paid_when_the_person_confirms(db):
+    """The same call through a client with an elicitation callback that accepts: paid."""
+    asked = []
+
+    async def person(context, params):  # noqa: ARG001 - SDK API
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"confirm": True})
+
+    result = call("issue_refund", {"order_id": "ACME-1046", "amount_cents": 2000,
+                                   "reason": "the hose leaks"}, elicitation_callback=person)
+    assert not result.is_error, text(result)
+    assert asked and "ACME-1046" in asked[0]
+    assert "20.00 USD" in asked[0]
