@@ -93,19 +93,60 @@ def model(c: openai.OpenAI | None = None) -> str:
     return wanted or served[0]
 
 
+#: HTTP 400 messages of vLLM 0.32 and their fixes, most specific first: ``(words in the message,
+#: fix)``. Each was read from the server's answer to the request that causes it
+#: (``tests/labs/test_workshop.py`` sends each one); the first whose words all appear wins.
+BAD_REQUEST_FIXES: list[tuple[tuple[str, ...], str]] = [
+    (("--enable-auto-tool-choice",),
+     "restart the server with tool calling enabled: python scripts/server.py restart (the CPU "
+     "profile has --enable-auto-tool-choice and --tool-call-parser smollm2)"),
+    (("--tool-call-parser",),
+     "restart the server with a tool parser: python scripts/server.py restart (the CPU profile "
+     "has --tool-call-parser smollm2)"),
+    (("does not match any of the specified `tools`",),
+     "name a tool that the request sends in `tools` (check the spelling; the agent lists its "
+     "tools with python labs/module4/agent.py --list)"),
+    (("When using `tool_choice`, `tools` must be set",),
+     "send the tools with the request (tools=[...]) or leave tool_choice out"),
+    (("Invalid value for `tool_choice`",),
+     'use tool_choice "auto", "required", "none" or {"type": "function", "function": {"name": ...}}'),
+    (("maximum context length",),
+     "shorten the prompt (fewer or shorter messages) or lower max_tokens"),
+    (("cannot be greater than max_model_len",),
+     "lower max_tokens (the server's context, --max-model-len, counts prompt and answer)"),
+    (("Grammar error",),
+     "fix the JSON Schema, regex or grammar that the message quotes (Module 2 shows each kind)"),
+    (("JSON decode error",),
+     "send a valid JSON body (check quotes and commas; python -m json.tool file.json shows where)"),
+    (("validation error",),
+     "fix the field that the message names (its 'loc'); the lab's page shows the request"),
+]
+
+
 def explain(exc: BaseException) -> str | None:
-    """A learner-facing message for known failures, or ``None`` for anything unexpected."""
+    """A learner-facing message for known failures, or ``None`` for anything unexpected.
+
+    An HTTP 400 gets the fix for its cause (:data:`BAD_REQUEST_FIXES`, matched on vLLM's own
+    message), or, for a message not in the table, the advice to read it: never the fix for
+    another cause."""
     if isinstance(exc, WorkshopError):
         return str(exc)
     if isinstance(exc, openai.APIConnectionError):
         return f"lost the connection to {base_url()}.\n  fix: {START_HINT}"
     if isinstance(exc, openai.NotFoundError):
-        return (f"HTTP 404 from {base_url()}: {exc.message}\n  fix: check the model name "
-                "(bash labs/module1/endpoints.sh lists them) and that VLLM_BASE_URL ends in /v1")
-    if isinstance(exc, openai.BadRequestError) and "tool" in str(exc.message).lower():
-        return (f"the server refused a tool-calling request: {exc.message}\n  fix: restart it with "
-                "tool calling enabled: python scripts/server.py restart (the CPU profile has "
-                "--enable-auto-tool-choice and --tool-call-parser smollm2)")
+        if "does not exist" in str(exc.message):  # vLLM: "The model `x` does not exist."
+            return (f"HTTP 404 from {base_url()}: {exc.message}\n  fix: use a model the server "
+                    "serves (bash labs/module1/endpoints.sh lists them; unset VLLM_MODEL for the first)")
+        return (f"HTTP 404 from {base_url()}: {exc.message}\n  fix: check that VLLM_BASE_URL is "
+                "the OpenAI-compatible root (it ends in /v1) and that this server serves the route")
+    if isinstance(exc, openai.BadRequestError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        message = str(body.get("message") or exc.message)  # vLLM's own words, without "Error code: 400 - "
+        for words, fix in BAD_REQUEST_FIXES:
+            if all(w in message for w in words):
+                return f"the server refused the request (HTTP 400): {message}\n  fix: {fix}"
+        return (f"the server refused the request (HTTP 400): {message}\n  fix: read the "
+                "server's message above: it names the field; the lab's page shows the request")
     if isinstance(exc, openai.AuthenticationError):
         return (f"the server at {base_url()} refused the API key (HTTP 401).\n"
                 "  fix: export VLLM_API_KEY=<the key given to vllm serve --api-key>")

@@ -126,14 +126,14 @@ async def model_name(client: openai.AsyncOpenAI) -> str:
 def explain(exc: Exception) -> dict:
     """An ``error`` event ``{"message", "fix"}`` for a failure talking to vLLM mid-conversation.
 
-    A dropped connection and a too-long conversation (HTTP 400) get the app's own words; a
-    refused key, a wrong model or URL, a server without tool calling get the labs' messages
-    (``workshop.explain``)."""
+    A dropped connection and a too-long conversation (HTTP 400) get the app's own words; any
+    other refusal (a key, a model or URL, a server without tool calling, another HTTP 400) gets
+    the labs' message and fix for its cause (``workshop.explain``)."""
     if isinstance(exc, openai.APIConnectionError):
         return {"message": f"the vLLM server does not answer ({exc.__cause__ or exc})",
                 "fix": "start it (./scripts/start) or check VLLM_BASE_URL; then send again"}
     known = workshop.explain(exc)
-    if isinstance(exc, openai.BadRequestError) and not known.startswith("the server refused a tool"):
+    if isinstance(exc, openai.BadRequestError) and "maximum context length" in str(exc.message):
         body = exc.body if isinstance(exc.body, dict) else {}
         return {"message": f"vLLM answered HTTP 400: {body.get('message', exc.message)}",
                 "fix": "shorten the conversation or lower max_tokens"}

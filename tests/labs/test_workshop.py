@@ -1,0 +1,89 @@
+"""``labs/workshop.py``: every branch of ``explain()`` gives the fix for the cause the server
+names, checked against the real server's message for that cause (each bad request is sent to the
+workshop server), never the fix for another cause."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+import workshop
+
+TOOL = {"type": "function", "function": {"name": "get_order_status", "parameters": {
+    "type": "object", "properties": {"order_id": {"type": "string"}}}}}
+HI = [{"role": "user", "content": "hi"}]
+
+#: A bad request a learner can send, and words its fix must say (and words it must not).
+CASES = {
+    "unknown tool name": (dict(tools=[TOOL], tool_choice={"type": "function", "function": {"name": "nope"}}),
+                          "name a tool", "restart"),
+    "tool_choice without tools": (dict(tool_choice="required"), "send the tools", "restart"),
+    "bad tool_choice value": (dict(tools=[TOOL], tool_choice="sometimes"), '"auto", "required"', "restart"),
+    "tool without a name": (dict(tools=[{"type": "function", "function": {"parameters": {}}}]),
+                            "fix the field", "restart"),
+    "max_tokens beyond the context": (dict(max_tokens=100_000), "lower max_tokens", "restart"),
+    "prompt beyond the context": (dict(messages=[{"role": "user", "content": "word " * 9000}]),
+                                  "shorten the prompt", "restart"),
+    "broken regex": (dict(extra_body={"structured_outputs": {"regex": "(["}}), "fix the JSON Schema, regex", "restart"),
+    "negative temperature": (dict(temperature=-1), "read the server's message", "restart"),
+}
+
+
+@pytest.fixture(scope="module")
+def answers(vllm_server) -> dict[str, BaseException]:  # noqa: ARG001 - the server must be up
+    c = workshop.client()
+    model = workshop.model(c)
+    found = {}
+    for name, (extra, _, _) in CASES.items():
+        kwargs = {"model": model, "messages": HI, "max_tokens": 5, **extra}
+        try:
+            c.chat.completions.create(**kwargs)
+        except openai.APIStatusError as exc:
+            found[name] = exc
+    return found
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_each_refusal_gets_the_fix_for_its_cause(name, answers):
+    assert name in answers, f"the server accepted the {name} request: the case no longer applies"
+    exc = answers[name]
+    message = workshop.explain(exc)
+    _, fix_words, wrong_words = CASES[name]
+    assert message and str(exc.message).removeprefix("Error code: 400 - ") in message, message
+    fix = message.partition("fix: ")[2]
+    assert fix_words in fix and wrong_words not in fix, f"{name}: {message}"
+
+
+def _vllm_source() -> str:
+    """The installed vLLM's request checks, which send the messages of a server started without
+    tool calling (that server is ``keyed_server``, started by ``tests/labs/test_lab_errors.py``)."""
+    return (Path(openai.__file__).parents[1] / "vllm" / "renderers" / "online_renderer.py").read_text()
+
+
+def _bad_request(message: str) -> openai.BadRequestError:
+    request = httpx.Request("POST", "http://x/v1/chat/completions")
+    response = httpx.Response(400, request=request, json={"error": {"message": message}})
+    return openai.BadRequestError(message, response=response, body={"message": message})
+
+
+def test_a_server_without_tool_calling_gets_the_restart_fix():
+    source = _vllm_source()
+    messages = ['"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set',
+                'tool_choice="required" requires --tool-call-parser to be set']
+    assert '"--enable-auto-tool-choice and --tool-call-parser to be set"' in source
+    assert '"--tool-call-parser to be set"' in source
+    for message in messages:
+        assert "python scripts/server.py restart" in workshop.explain(_bad_request(message))
+
+
+def test_an_unknown_model_and_an_unknown_route_get_different_fixes(vllm_server):
+    c = workshop.client()
+    with pytest.raises(openai.NotFoundError) as model:
+        c.chat.completions.create(model="no-such-model", messages=HI, max_tokens=1)
+    assert "use a model the server serves" in workshop.explain(model.value)
+    with pytest.raises(openai.NotFoundError) as route:
+        openai.OpenAI(base_url=vllm_server.root, api_key="EMPTY", max_retries=0).chat.completions.create(
+            model="x", messages=HI, max_tokens=1)
+    assert "ends in /v1" in workshop.explain(route.value)
