@@ -18,6 +18,7 @@ start in a new session, poll ``/health``, fail with the log when the process exi
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -154,6 +155,8 @@ class Server:
         self.env = dict(env or {})
         self.log = Path(log) if log else RUN_DIR / f"{name}.log"
         self.pid_file = RUN_DIR / f"{name}.pid"
+        #: ``{"session": ..., "started": ...}`` when a test session started it (see :meth:`start`)
+        self.owner_file = RUN_DIR / f"{name}.owner"
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -197,6 +200,11 @@ class Server:
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True)
         self.pid_file.write_text(str(self.proc.pid))
+        if env.get("WORKSHOP_TEST_SESSION"):
+            # Started inside a test session (a page's own server): that session stops it if the
+            # page does not, and no other session running on the same machine touches it.
+            self.owner_file.write_text(json.dumps({"session": env["WORKSHOP_TEST_SESSION"],
+                                                   "started": time.time()}))
         return self
 
     def wait(self, timeout: float = 900, progress: Callable[[str], None] | None = None,
@@ -246,6 +254,7 @@ class Server:
                 if not group_alive(pid):
                     break
         self.pid_file.unlink(missing_ok=True)
+        self.owner_file.unlink(missing_ok=True)
         return stopped
 
     def __enter__(self) -> Server:

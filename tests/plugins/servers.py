@@ -22,8 +22,9 @@ the workers exist and exports them (``VLLM_BASE_URL``, ``WORKSHOP_KEYED_URL``).
 **Who stops.** The main process, at ``pytest_unconfigure``: after the last test, after Ctrl+C, and
 after SIGTERM or SIGHUP, which it turns into ``KeyboardInterrupt`` so that pytest unwinds; an
 ``atexit`` hook is the last resort. It stops the servers this session started (their
-``.workshop/run/NAME.owner`` names the session) and any other named server started during the
-session and still running (a page that failed before its own ``server.py stop``). Set
+``.workshop/run/NAME.owner`` names the session), including a page's own server still running (a
+page that failed before its own ``server.py stop``: ``Server.start`` writes the owner file when
+``WORKSHOP_TEST_SESSION`` is set); servers that a person or another session started are left alone. Set
 ``WORKSHOP_KEEP_SERVER=1`` to keep the workshop's server running for the next run.
 """
 from __future__ import annotations
@@ -182,9 +183,6 @@ def _pick_urls() -> None:
     os.environ.setdefault("WORKSHOP_KEYED_URL", f"http://127.0.0.1:{ws.free_port()}/v1")
 
 
-_SESSION_START = time.time()
-
-
 def stop_session_servers() -> list[str]:
     """Stop what this session started (see the module docstring); returns the names stopped."""
     stopped = []
@@ -197,7 +195,10 @@ def stop_session_servers() -> list[str]:
             _owner_file(name).unlink(missing_ok=True)
     for pid_file in sorted(ws.RUN_DIR.glob("*.pid")):  # a page's own server, left by a failure
         name = pid_file.stem
-        if name not in SPECS and pid_file.stat().st_mtime >= _SESSION_START and ws.named(name).stop():
+        # Only servers this session started (Server.start writes the owner file): a server a
+        # person or another session started meanwhile on the same machine is not ours to stop.
+        if (name not in SPECS and session and _owner(name).get("session") == session
+                and ws.named(name).stop()):
             stopped.append(name)
     return stopped
 

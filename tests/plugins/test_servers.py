@@ -52,3 +52,26 @@ def test_an_interrupted_run_leaves_no_server(tmp_path):
     assert proc.returncode != 0
     assert not ws.group_alive(pgid), f"the server's processes outlived the run:\n{out[-2000:]}"
     assert not pid_file.exists()
+
+
+def test_the_session_stops_its_page_servers_and_no_one_elses(tmp_path, monkeypatch):
+    """A page's server left running by a failure is stopped at the session's end; a server that a
+    person or another session started on the same machine meanwhile is not (a stand-in process,
+    ``sleep``, is enough: the lifecycle and the owner files are what is tested)."""
+    from plugins import servers
+
+    monkeypatch.setattr(ws, "RUN_DIR", tmp_path)
+    monkeypatch.setenv("WORKSHOP_TEST_SESSION", "this-session")
+    ours = ws.Server("page-server", command=["sleep", "60"]).start()
+    monkeypatch.setenv("WORKSHOP_TEST_SESSION", "another-session")
+    theirs = ws.Server("someone-elses", command=["sleep", "60"]).start()
+    monkeypatch.delenv("WORKSHOP_TEST_SESSION")
+    by_hand = ws.Server("by-hand", command=["sleep", "60"]).start()
+    monkeypatch.setenv("WORKSHOP_TEST_SESSION", "this-session")
+    try:
+        assert servers.stop_session_servers() == ["page-server"]
+        assert not ws.group_alive(ours.proc.pid)
+        assert ws.group_alive(theirs.proc.pid) and ws.group_alive(by_hand.proc.pid)
+    finally:
+        for srv in (ours, theirs, by_hand):
+            srv.stop(grace=1)
