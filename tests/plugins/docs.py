@@ -33,7 +33,7 @@ What runs how:
     the expected output of the block before it, compared the same way.
 ``text`` titled ``Server log`` / ``服务器日志``
     lines that must appear, in order, in the log of the server this machine started.
-``text`` titled ``Recorded run ...`` / ``记录的运行 ...``
+``text`` titled ``Recorded run ...`` / ``实测记录 ...``
     what a lab printed in a recorded run (benchmark figures, which no two runs share), made
     only of includes of files under ``labs/<module>/record/``, which must exist; their agreement
     with the run's JSON is the module's own test.
@@ -87,7 +87,7 @@ LANGUAGES = ("python", "bash", "console", "text", "jinja", "yaml")
 #: Titles of ``text`` blocks, in every language, and what they mean to this plugin.
 TEXT_TITLES = {"Output": "output", "输出": "output", "Server log": "server-log", "服务器日志": "server-log"}
 #: Title prefixes of a recorded run's output (see the module docstring) and what it may include.
-RECORD_TITLES = ("Recorded run", "记录的运行")
+RECORD_TITLES = ("Recorded run", "实测记录")
 RECORD_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[\w-]+/record/[^":]+\.txt)"\s*$')
 #: Variables a shell sets by itself: not part of a terminal's state.
 SHELL_OWN = {"_", "SHLVL", "PWD", "OLDPWD", "__WS_STATE"}
