@@ -7,18 +7,26 @@ mostly English once code, links, URLs, HTML comments and product names are taken
 :func:`off_glossary` finds the avoided variants in a page; :func:`broken_lines` finds a sentence
 split over two source lines, which the browser shows with a stray space. Both of those return ``(line, text)``
 pairs; :func:`glossary` returns ``(english, chinese, avoided variants)`` rows.
+
+:func:`typesetting` runs AutoCorrect (``autocorrect-py``, the rules in ``.autocorrectrc``) over a
+page's prose: spaces between CJK and Latin text or inline code, full-width punctuation in Chinese
+sentences, no stray spaces beside it. It returns ``(line, message)`` pairs.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 
+import autocorrect_py
 import yaml
 
 import pages
 
 #: The translators' term list (see its header comment).
 TERMS = Path(__file__).resolve().parent / "zh_terms.yml"
+#: AutoCorrect's rules for the Chinese pages (see its comments).
+AUTOCORRECT_RC = pages.ROOT / ".autocorrectrc"
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
@@ -86,6 +94,20 @@ def broken_lines(text: str) -> list[tuple[int, str]]:
     return found
 
 
+#: The one header of a troubleshooting table (symptom, cause, fix).
+TROUBLESHOOTING_HEADER = "| 症状 | 原因 | 解决方法 |"
+
+
+def troubleshooting_headers(text: str) -> list[str]:
+    """The header row of each table under the ``## 故障排除`` heading."""
+    section = text.split("\n## 故障排除", 1)
+    if len(section) == 1:
+        return []
+    rows = section[1].split("\n## ", 1)[0].split("\n")
+    return [row.strip() for prev, row in zip([""] + rows, rows)
+            if row.startswith("|") and not prev.startswith("|")]
+
+
 def glossary(path: Path = TERMS) -> list[tuple[str, str, list[str]]]:
     """Rows ``(english, chinese, avoided variants)`` of the term list at ``path``."""
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -111,3 +133,68 @@ def off_glossary(text: str, rows) -> list[tuple[int, str]]:
                 if variant in line:
                     found.append((number, f"{variant!r}: write {chinese!r} ({english})"))
     return found
+
+
+# ------------------------------------------------------------------ typesetting (AutoCorrect)
+
+FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
+COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$")
+LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+
+
+def prose_view(text: str) -> str:
+    """``text`` with what is not prose blanked (front matter, code fences, directive lines) and
+    indentation removed, line for line: Material's admonitions and tabs indent their prose by
+    four spaces, which a Markdown linter would take for an indented code block."""
+    m = FRONT_MATTER.match(text)
+    skip = set(range(1, m[0].count("\n") + 1)) if m else set()
+    keep = dict(prose_lines(text))
+    lines = text.split("\n")
+    return "\n".join("" if n in skip or n not in keep or COMMENT_LINE.match(line) else line.strip()
+                     for n, line in enumerate(lines, 1))
+
+
+def _rules(path: Path = AUTOCORRECT_RC) -> dict[str, int]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
+
+
+def _configure(rules: dict[str, int]) -> None:
+    """AutoCorrect's configuration is global to the process and merged: set every rule."""
+    autocorrect_py.load_config(yaml.safe_dump({"rules": rules}))
+
+
+def _excerpt(old: str, new: str, width: int = 12) -> str:
+    """Each change from ``old`` to ``new``, as ``'…before…' -> '…after…'`` with some context."""
+    changes = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag != "equal":
+            changes.append(f"{old[max(0, i1 - width):i2 + width].strip()!r} -> "
+                           f"{new[max(0, j1 - width):j2 + width].strip()!r}")
+    return "; ".join(changes)
+
+
+def typesetting(text: str, rc: Path = AUTOCORRECT_RC) -> list[tuple[int, str]]:
+    """``(line, message)`` for each AutoCorrect finding in the prose of a Chinese page.
+
+    Two passes with AutoCorrect's own rules: its Markdown linter over :func:`prose_view`, then,
+    because that linter leaves inline code alone by design (huacnlee/autocorrect#125, #304), its
+    ``space-backticks`` rule alone over each prose line that has inline code (links reduced to
+    their text, which the plain-text formatter would otherwise space like brackets)."""
+    rules = _rules(rc)
+    view = prose_view(text)
+    found = []
+    _configure(rules)
+    for r in autocorrect_py.lint_for(view + "\n", "md").lines:
+        found.append((r.line, _excerpt(r.old, r.new)))
+    if rules.get("space-backticks"):
+        _configure({rule: 0 for rule in rules} | {"space-backticks": rules["space-backticks"]})
+        try:
+            for n, line in enumerate(view.split("\n"), 1):
+                if "`" in line:
+                    plain = LINK.sub(r"\1", line)
+                    fixed = autocorrect_py.format(plain)
+                    if fixed != plain:
+                        found.append((n, _excerpt(plain, fixed)))
+        finally:
+            _configure(rules)
+    return sorted(found)

@@ -22,6 +22,14 @@ def test_no_sentence_is_split_over_two_lines(page):
                                  for n, m in found)
 
 
+@pytest.mark.parametrize("page", pages.pages("zh"))
+def test_one_troubleshooting_header(page):
+    """Every troubleshooting table says 症状 | 原因 | 解决方法 (not 现象, not 解决办法)."""
+    found = chinese.troubleshooting_headers(pages.read("zh", page))
+    assert all(h == chinese.TROUBLESHOOTING_HEADER for h in found), \
+        f"docs/zh/{page}: troubleshooting table header {found}, want {chinese.TROUBLESHOOTING_HEADER!r}"
+
+
 def test_split_sentences_are_found():
     page = ("# 标题\n\n第一句话写到这里，\n接着写第二行。\n\n| 表格 | 行 |\n| 下一 | 行 |\n\n"
             "- 列表项，\n- 另一项\n\n**我需要 GPU 吗？**\n不需要。\n\n```text\n代码，\n不算\n```\n")
