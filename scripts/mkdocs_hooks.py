@@ -22,6 +22,9 @@ Markers a page may contain (the same in both languages; ``tests/docs/test_status
 
 And on the Chinese pages the heading permalinks say 永久链接, not the Markdown ``toc``
 extension's fixed "Permanent link" (its ``permalink_title`` is one setting for all languages).
+A Chinese page whose English twin changed after it was translated (its ``translated_from`` front
+matter, ``scripts/translation.py``) shows a note under its title: 译文可能已过时 (the translation
+may be out of date).
 """
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ import json
 import re
 import subprocess
 from pathlib import Path
+
+import translation  # scripts/ (MkDocs puts a hook's folder on sys.path while loading it)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -56,8 +61,24 @@ TEXT = {
         "start": ("步骤", "页面", "时间"), "overview": ("模块", "内容", "时间"),
         "needs": ("模块", "时间", "需要"), "planned": "编写中", "next": "下一步：",
         "time": "时间", "prerequisites": "前提条件", "permalink": "永久链接",
+        "stale_title": "译文可能已过时",
+        "stale": "英文原文在这篇译文完成之后又有改动，本页内容可能与英文版不一致；如有出入，以英文版为准。",
     },
 }
+
+
+def stale_note(markdown: str, lang: str, page: str, meta: dict) -> str:
+    """``markdown`` with the "translation may be out of date" note under its title when the
+    translation records another version of the English page than the current one."""
+    if lang == "en" or not (DOCS / "en" / page).is_file():
+        return markdown
+    if str(meta.get(translation.KEY, "")) == translation.english_hash(page, DOCS):
+        return markdown
+    t = TEXT[lang]
+    note = f'!!! warning "{t["stale_title"]}"\n\n    {t["stale"]}\n'
+    title = re.search(r"^# .*\n", markdown, re.MULTILINE)
+    at = title.end() if title else 0
+    return f"{markdown[:at]}\n{note}\n{markdown[at:]}"
 
 
 def render(lang: str, record: dict | None) -> str:
@@ -198,7 +219,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001
         markdown = markdown.replace(NEXT, next_line(rel, lang, config))
     if REPO in markdown:
         markdown = markdown.replace(REPO, clone_url(config))
-    return markdown
+    return stale_note(markdown, lang, rel, getattr(page, "meta", None) or {})
 
 
 def on_page_content(html: str, page, config, files) -> str:  # noqa: ARG001 - MkDocs API

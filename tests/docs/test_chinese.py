@@ -4,6 +4,7 @@ import pytest
 
 import chinese
 import pages
+import translation
 
 STANDARD = ["推理", "流式输出", "结构化输出", "工具调用", "吞吐量", "延迟", "首个 token 延迟",
             "提供服务", "前提条件", "格式"]
@@ -20,6 +21,13 @@ def test_no_sentence_is_split_over_two_lines(page):
     found = chinese.broken_lines(pages.read("zh", page))
     assert not found, "\n".join(f"docs/zh/{page}:{n}: join these lines (a space would show): {m}"
                                  for n, m in found)
+
+
+@pytest.mark.parametrize("page", pages.pages("zh"))
+def test_translation_is_current(page):
+    """The page records the English it translates (front matter ``translated_from``); when the
+    English changes, this names the page and says how to refresh it (scripts/translation.py)."""
+    assert not translation.is_stale(page), translation.explain(page)
 
 
 @pytest.mark.parametrize("page", pages.pages("zh"))
