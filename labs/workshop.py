@@ -57,13 +57,17 @@ def async_client(**kwargs) -> openai.AsyncOpenAI:
 
 
 def served_models(c: openai.OpenAI | None = None) -> list[str]:
-    """IDs from ``GET /v1/models``.
+    """IDs from ``GET /v1/models`` (OpenAI's list; a vllm-router in its multi-model mode answers
+    ``{"models": [id, ...]}`` instead, read the same way).
 
     Raises :class:`WorkshopError` when nothing answers at ``base_url()`` or the key is refused.
     """
     c = c or client()
     try:
-        return [m.id for m in c.models.list().data]
+        page = c.models.list()
+        if page.data is None:  # vllm-router 0.1.17 with --enable-igw answers {"models": [id, ...]}
+            return list((page.model_extra or {}).get("models") or [])
+        return [m.id for m in page.data]
     except openai.APIConnectionError as exc:
         raise WorkshopError(f"no vLLM server answers at {base_url()} ({exc.__cause__ or exc}).\n"
                             f"  fix: {START_HINT}, or export VLLM_BASE_URL=<your server>/v1") from exc
