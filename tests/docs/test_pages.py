@@ -49,7 +49,8 @@ def fence_key(fence: pages.Fence) -> tuple:
     """What must be identical in both languages: the code, and the title as the docs plugin reads
     it (a file path stays as it is; ``Output`` and ``Server log`` are translated)."""
     title = plugin_docs.title_of(fence.info) or ""
-    kind = "record" if title.startswith(plugin_docs.RECORD_TITLES) else plugin_docs.TEXT_TITLES.get(title, title)
+    titles = {**plugin_docs.TEXT_TITLES, **plugin_docs.BLOCK_TITLES}
+    kind = "record" if title.startswith(plugin_docs.RECORD_TITLES) else titles.get(title, title)
     info = re.sub(r'\s*title="[^"]*"', "", fence.info)
     return fence.indent, info, kind, fence.body
 

@@ -86,6 +86,9 @@ LAB_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[^":]+\.(?:py|sh|jinja|ya
 LANGUAGES = ("python", "bash", "console", "text", "jinja", "yaml")
 #: Titles of ``text`` blocks, in every language, and what they mean to this plugin.
 TEXT_TITLES = {"Output": "output", "输出": "output", "Server log": "server-log", "服务器日志": "server-log"}
+#: Titles of blocks that run only where the server can do what the workshop's cannot, in every
+#: language, and what they need (``tests/docs/test_server_conditions.py``).
+BLOCK_TITLES = {"Needs a vision model": "needs-vision-model", "需要视觉模型": "needs-vision-model"}
 #: Title prefixes of a recorded run's output (see the module docstring) and what it may include.
 RECORD_TITLES = ("Recorded run", "实测记录")
 RECORD_INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>labs/[\w-]+/record/[^":]+\.txt)"\s*$')
@@ -501,6 +504,14 @@ def server_refuses_images() -> str | None:
         return f"no answer from the server: {exc}"
 
 
+def server_takes_images() -> str | None:
+    """The inverse of :func:`server_refuses_images`: ``None`` (run the block, which shows the
+    refusal) when the server refuses images, else the reason to skip it."""
+    if server_refuses_images() is None:
+        return "the server takes images: the block titled 'Needs a vision model' shows its answer"
+    return None
+
+
 def podman_problem() -> str | None:
     """``None`` when Podman runs containers here, else why not and the fix, one line
     (``labs/container/check.py``'s ``problem``: a ``podman run --rm`` of the workshop's image)."""
@@ -513,7 +524,8 @@ def podman_problem() -> str | None:
 
 
 #: Functions a page's conditional skip may call (see the module docstring).
-CONDITIONS = {"server_refuses_images": server_refuses_images, "podman_problem": podman_problem}
+CONDITIONS = {"server_refuses_images": server_refuses_images, "server_takes_images": server_takes_images,
+              "podman_problem": podman_problem}
 
 
 def _page_setup(namespace: dict) -> None:
