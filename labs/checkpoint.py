@@ -291,7 +291,10 @@ MODULES = {1: module1_checks, 2: module2_checks, 3: module3_checks, 4: module4_c
 
 def main() -> int:
     if len(sys.argv) != 2 or not sys.argv[1].isdigit() or int(sys.argv[1]) not in MODULES:
-        print(f"usage: python labs/checkpoint.py <module>  (one of {sorted(MODULES)})", file=sys.stderr)
+        given = " ".join(sys.argv[1:]) or "nothing"
+        print(f"error: the checkpoint takes one module number, not {given}\n  fix: python "
+              f"labs/checkpoint.py <module>  (one of {', '.join(map(str, sorted(MODULES)))})",
+              file=sys.stderr)
         return 2
     number = int(sys.argv[1])
     client = workshop.client()

@@ -12,6 +12,7 @@ This module is installed in editable mode by ``scripts/setup.sh`` (``pip install
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable
@@ -25,6 +26,59 @@ START_HINT = "start the workshop server with ./scripts/start (or see 'Before you
 
 class WorkshopError(RuntimeError):
     """A problem the learner can fix; the message ends with the command that fixes it."""
+
+
+def _command() -> str:
+    """How the learner ran this program: ``python labs/x/y.py`` (the path as typed)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if spec is not None and spec.name:  # python -m acme.db
+        return f"python -m {spec.name}"
+    return f"python {sys.argv[0]}" if sys.argv and sys.argv[0].endswith(".py") else "this lab"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose errors are one ``error: ... fix: ...`` like the labs'
+    other errors (exit status 2), instead of argparse's usage dump; ``--help`` still lists the
+    options."""
+
+    def parse_args(self, args=None, namespace=None):  # noqa: D102 - argparse's
+        # An option it does not take is named first, before argparse's complaints about missing
+        # arguments (python labs/app/cli.py --foo would otherwise hear "--url is required").
+        given = sys.argv[1:] if args is None else list(args)
+        known = [o for o in self._option_string_actions if o.startswith("--")]
+        for arg in given:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            if (name.startswith("--") and name not in self._option_string_actions
+                    and not any(o.startswith(name) for o in known)):
+                self.error(f"unrecognized arguments: {arg}")
+        return super().parse_args(given, namespace)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prog", _command())
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        usage = " ".join(self.format_usage().split()).removeprefix("usage: ")
+        print(f"error: {message}\n  fix: {usage}  ({self.prog} --help explains each option)",
+              file=sys.stderr)
+        sys.exit(2)
+
+
+def no_options(argv: list[str] | None = None) -> None:
+    """For a lab that takes no arguments: ``--help`` prints its docstring's first paragraph,
+    anything else ends it with one ``error: ... fix: ...`` and exit status 2 (before it loads a
+    model or calls a server), rather than running as if nothing was said."""
+    argv = sys.argv[1:] if argv is None else argv
+    doc = (sys.modules["__main__"].__doc__ or "").strip().split("\n\n")[0]
+    parser = ArgumentParser(description=doc)
+    if argv and argv[0] not in ("-h", "--help"):
+        print(f"error: {parser.prog} takes no arguments, not: {' '.join(argv)}\n  fix: run it "
+              f"without them: {parser.prog}  (its settings are environment variables, such as "
+              "VLLM_BASE_URL; --help says what it does)", file=sys.stderr)
+        sys.exit(2)
+    parser.parse_args(argv)
 
 
 def base_url() -> str:
@@ -162,12 +216,17 @@ def explain(exc: BaseException) -> str | None:
     return None
 
 
-def run(main: Callable[[], object]) -> None:
+def run(main: Callable[[], object], arguments: bool = True) -> None:
     """Run a lab's ``main()`` and exit with its return value when that is an ``int`` (else 0).
+
+    A lab that takes no arguments says ``arguments=False``: :func:`no_options` checks the
+    command line first. A lab that reads its own parses them with :class:`ArgumentParser`.
 
     Known failures (see :func:`explain`) become one clear message on stderr and exit status 1;
     anything else propagates with its traceback.
     """
+    if not arguments:
+        no_options()
     try:
         result = main()
     except Exception as exc:  # noqa: BLE001 - every known failure gets a readable message

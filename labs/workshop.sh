@@ -14,6 +14,9 @@
 #              then plain curl, as you would type them.
 # ws_curl ...  curl with the same arguments and the same clear errors (used by ws_connect); on
 #              success it prints the response body, like curl.
+# ws_no_options "$@"   for a lab that takes no arguments: -h/--help prints the lab's header
+#              comment, anything else ends it with `error: ... fix: ...` and exit status 2, before
+#              it talks to a server, instead of running as if nothing was said.
 # ws_check F   after `curl ... -o F`: when the server answered with an error (a JSON body with
 #              "error"), end with `error: <the server's message>` and its fix.
 # Errors need nothing but curl and python3 (for JSON), so they work with or without the venv.
@@ -27,6 +30,15 @@ WS_START_HINT="start the workshop server with ./scripts/start (or see 'Before yo
 ws_error() {  # ws_error MESSAGE FIX: print both, exit 1
   printf 'error: %s\n  fix: %s\n' "$1" "$2" >&2
   exit 1
+}
+
+ws_no_options() {  # ws_no_options "$@": see the header
+  [ $# -eq 0 ] && return 0
+  case "$1" in
+    -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  esac
+  printf 'error: bash %s takes no arguments, not: %s\n  fix: bash %s  (--help says what it does)\n' "$0" "$*" "$0" >&2
+  exit 2
 }
 
 ws_message() {  # ws_message FILE: vLLM's error message in a response body (or its first line)

@@ -91,6 +91,25 @@ def directives(text: str) -> list[str]:
     return [l.strip() for l in outside_fences(text) if DIRECTIVE.match(l)]
 
 
+def heading_ids(text: str) -> list[str]:
+    """The ids MkDocs gives the headings of a page, in order: mkdocs.yml's toc ``slugify``
+    (pymdownx.slugs, case=lower) of the heading's text; duplicates get ``_1``, ``_2``."""
+    from pymdownx.slugs import slugify
+
+    slug_of = slugify(case="lower")
+    ids: list[str] = []
+    for line in outside_fences(text):
+        m = re.match(r"^#{1,6} (.+?)\s*#*\s*$", line)
+        if not m:
+            continue
+        title = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", m[1]).replace("`", "").replace("**", "")
+        slug, n = slug_of(title, "-"), 0
+        while (slug if n == 0 else f"{slug}_{n}") in ids:
+            n += 1
+        ids.append(slug if n == 0 else f"{slug}_{n}")
+    return ids
+
+
 def lab_test_paths(page: str) -> list[str]:
     """The unit tests of the labs a page uses: ``tests/labs/<folder>/`` for every ``labs/<folder>/``
     the English page names (in includes or commands) that has such a test folder. Paths relative

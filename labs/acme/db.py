@@ -33,7 +33,6 @@ Every query takes its values as ``?`` parameters; no value is ever formatted int
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -376,7 +375,9 @@ def counts(path: str | os.PathLike | None = None) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Create ACME Corp's SQLite database "
+    import workshop  # the labs' one error/fix line for a bad option
+
+    parser = workshop.ArgumentParser(description="Create ACME Corp's SQLite database "
                                      "($ACME_DB, default .workshop/acme/acme.db).")
     parser.add_argument("--reset", action="store_true",
                         help="rebuild it from the seed data (drops tickets, callbacks, refunds)")

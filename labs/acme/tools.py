@@ -607,6 +607,10 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     argv = sys.argv[1:] if argv is None else argv
+    if len(argv) > 1:
+        print(f"error: one tool name at most, not {' '.join(argv)}\n  fix: python -m acme.tools "
+              "[NAME] (without a name it lists the names)", file=sys.stderr)
+        return 2
     if argv:
         try:
             print(json.dumps(openai_tools(argv[0])[0], indent=2))

@@ -113,7 +113,7 @@ def server_refusal() -> str | None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", type=Path, help="a picture to send instead of the drawn label")
     parser.add_argument("--send", action="store_true", help="send the request to the server")
     args = parser.parse_args()

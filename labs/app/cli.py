@@ -10,7 +10,7 @@ reply finished, 1 for an ``error`` event or an app that does not answer (one ``e
 """
 from __future__ import annotations
 
-import argparse
+import workshop
 import json
 import sys
 
@@ -38,7 +38,7 @@ def events(response: httpx.Response):
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("question")
     ap.add_argument("--url", required=True, help="the app, e.g. http://127.0.0.1:8765")
     ap.add_argument("--temperature", type=float, default=0.7)

@@ -13,6 +13,7 @@
 set -euo pipefail
 source labs/container/common.sh
 ct_need_engine
+ct_no_options "$@"
 if "$ENGINE" image exists "$LOCAL_BASE" 2>/dev/null; then
   echo "$LOCAL_BASE exists"
   exit 0

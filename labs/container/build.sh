@@ -27,6 +27,7 @@
 # Errors: the log's last lines, then `error: ... fix: ...` with the likely fix; exit 1.
 set -euo pipefail
 source labs/container/common.sh
+ct_no_options "$@"
 ct_need_engine
 exec 9> "$STATE/build.lock"
 flock 9   # a build already running finishes first; this one then finds its image

@@ -77,6 +77,9 @@ def problem(engine: str = "podman", timeout_s: float = 180) -> str | None:
 
 
 if __name__ == "__main__":
+    import workshop
+
+    workshop.no_options()  # an option it does not take ends it with error/fix
     reason = problem()
     print(reason or "ok")
     sys.exit(1 if reason else 0)

@@ -17,6 +17,7 @@
 set -euo pipefail
 source labs/container/common.sh
 [ "$ENGINE" = podman ] || ct_error "this script writes a Podman service" "with Docker, use: docker run --restart unless-stopped ... (see the page)"
+ct_no_options "$@"
 ct_need_engine
 name="${WORKSHOP_CONTAINER:-vllm-workshop}"
 unit="$STATE/$name.service"

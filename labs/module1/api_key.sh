@@ -9,6 +9,8 @@
 # after 30 s (vLLM's shutdown can hang). Each probe takes at most 10 s. Set API_KEY_DEMO_PORT to
 # choose the port.
 set -euo pipefail
+source labs/workshop.sh   # ws_no_options: an argument it does not take is one error/fix
+ws_no_options "$@"
 command -v vllm >/dev/null || { printf 'error: the vllm command is not on PATH\n  fix: source .venv/bin/activate (CPU path), or install vLLM\n' >&2; exit 1; }
 PORT="${API_KEY_DEMO_PORT:-$(python3 scripts/server.py free-port)}"
 trap 'python3 scripts/server.py stop --name api-key-demo > /dev/null' EXIT

@@ -25,4 +25,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    workshop.run(main)
+    workshop.run(main, arguments=False)

@@ -4,6 +4,7 @@
 # Reads VLLM_BASE_URL, VLLM_API_KEY and VLLM_MODEL (default: the first model the server lists).
 set -euo pipefail
 source labs/workshop.sh   # BASE, AUTH; ws_connect sets MODEL or ends with a clear error
+ws_no_options "$@"
 ws_connect
 # --8<-- [start:chat]
 curl -sS "$BASE/chat/completions" \

@@ -5,6 +5,7 @@
 # status, the /version body and one line per served model.
 set -euo pipefail
 source labs/workshop.sh   # BASE, ROOT_URL, AUTH; ws_connect: a clear error if the server is not usable
+ws_no_options "$@"
 ws_connect
 # --8<-- [start:health]
 curl -sS -o /dev/null -w "GET /health -> HTTP %{http_code}\n" "$ROOT_URL/health"

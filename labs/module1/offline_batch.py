@@ -27,6 +27,11 @@ os.environ.setdefault("PYTHONWARNINGS",
 
 # --8<-- [start:batch]
 from vllm import LLM, SamplingParams
+if __name__ == "__main__":  # before vLLM loads: an option it does not take is one error/fix
+    import workshop
+
+    workshop.no_options()
+
 
 MODEL = os.environ.get("WORKSHOP_MODEL_DIR", ".workshop/models/SmolLM2-135M-Instruct")
 

@@ -5,6 +5,7 @@
 # ends with "data: [DONE]".
 set -euo pipefail
 source labs/workshop.sh   # BASE, AUTH; ws_connect sets MODEL or ends with a clear error
+ws_no_options "$@"
 ws_connect
 stream="$(mktemp)"; trap 'rm -f "$stream"' EXIT
 # --8<-- [start:stream]

@@ -31,4 +31,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    workshop.run(main)
+    workshop.run(main, arguments=False)

@@ -45,4 +45,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    workshop.run(main)
+    workshop.run(main, arguments=False)

@@ -40,6 +40,11 @@ os.environ.setdefault("PYTHONWARNINGS",               # vLLM uses a deprecated t
                       "ignore:`torch.distributed.reduce_op` is deprecated:FutureWarning")
 # --8<-- [end:quiet]
 
+if __name__ == "__main__":  # before vLLM loads: an option it does not take is one error/fix
+    import workshop
+
+    workshop.no_options()
+
 # --8<-- [start:offline]
 from vllm import LLM, SamplingParams
 from vllm.sampling_params import StructuredOutputsParams

@@ -54,4 +54,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    import workshop
+
+    workshop.no_options()  # an option it does not take ends it with error/fix
     raise SystemExit(main())

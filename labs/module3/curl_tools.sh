@@ -4,6 +4,7 @@
 # Run from the repository root: bash labs/module3/curl_tools.sh   (reads VLLM_BASE_URL, VLLM_API_KEY, VLLM_MODEL)
 set -euo pipefail
 source labs/workshop.sh   # BASE, AUTH; ws_connect sets MODEL or ends with a clear error
+ws_no_options "$@"
 ws_connect
 reply="$(mktemp)"; trap 'rm -f "$reply"' EXIT
 # --8<-- [start:request]

@@ -62,3 +62,6 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+    import workshop
+
+    workshop.no_options()  # an option it does not take ends it with error/fix

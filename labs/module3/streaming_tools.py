@@ -58,4 +58,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    workshop.run(main)
+    workshop.run(main, arguments=False)

@@ -51,4 +51,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    workshop.run(main)
+    workshop.run(main, arguments=False)

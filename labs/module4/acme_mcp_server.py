@@ -26,7 +26,7 @@ Environment: ``ACME_DB`` selects the database (default ``.workshop/acme/acme.db`
 """
 from __future__ import annotations
 
-import argparse
+import workshop
 import json
 import sys
 from typing import Annotated, Literal
@@ -155,7 +155,7 @@ def support_reply(customer_message: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Serve over stdio (default) or streamable HTTP (``--http --port N``)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--http", action="store_true", help="serve streamable HTTP at /mcp")
     ap.add_argument("--host", default="127.0.0.1", help="with --http (default 127.0.0.1)")
     ap.add_argument("--port", type=int, default=0, help="with --http (required)")

@@ -370,7 +370,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("question", nargs="?", default="")
     ap.add_argument("--config", type=Path, default=CONFIG)
     ap.add_argument("--servers", help="comma-separated server names (default: all in the config)")

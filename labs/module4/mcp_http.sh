@@ -5,6 +5,8 @@
 # Every wait is bounded: the server must listen within 15 s; on exit it gets SIGTERM, then
 # SIGKILL after 5 s.
 set -euo pipefail
+source labs/workshop.sh   # ws_no_options: an argument it does not take is one error/fix
+ws_no_options "$@"
 PORT="${MCP_PORT:-$(python3 scripts/server.py free-port)}"
 LOG="$(mktemp)"
 stop() {

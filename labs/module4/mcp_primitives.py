@@ -11,7 +11,7 @@ protocol alone. Prints what it finds; exits 1 if a primitive is missing or a cal
 """
 from __future__ import annotations
 
-import argparse
+import workshop
 import asyncio
 import json
 import sys
@@ -72,7 +72,7 @@ async def main_async(url: str | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", help="a streamable HTTP endpoint, e.g. http://127.0.0.1:8765/mcp")
     args = ap.parse_args(argv)
     try:

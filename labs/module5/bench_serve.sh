@@ -16,14 +16,16 @@
 # `error: ... fix: ...` when the server cannot be used.
 set -euo pipefail
 source labs/workshop.sh
+levels=("$@"); [ ${#levels[@]} -gt 0 ] || levels=(1 8)
+for c in "${levels[@]}"; do   # all checked before anything runs
+  [[ "$c" =~ ^[1-9][0-9]*$ ]] || ws_error "'$c' is not a concurrency" "give whole numbers: bash labs/module5/bench_serve.sh 1 8"
+done
 ws_connect
 
 model_dir="${WORKSHOP_MODEL_DIR:-.workshop/models/SmolLM2-135M-Instruct}"
 out=.workshop/bench/vllm_bench
 mkdir -p "$out"
-levels=("$@"); [ ${#levels[@]} -gt 0 ] || levels=(1 8)
 for c in "${levels[@]}"; do
-  [[ "$c" =~ ^[1-9][0-9]*$ ]] || ws_error "'$c' is not a concurrency" "give whole numbers: bash labs/module5/bench_serve.sh 1 8"
   prompts=$(( c * 2 > 4 ? c * 2 : 4 ))
   # --8<-- [start:run]
   OPENAI_API_KEY="${VLLM_API_KEY:-EMPTY}" HF_HUB_OFFLINE=1 vllm bench serve \

@@ -14,7 +14,7 @@ when a result is missing.
 """
 from __future__ import annotations
 
-import argparse
+import workshop
 import json
 import sys
 from pathlib import Path
@@ -26,7 +26,7 @@ PAIRS = [("one at a time", 1, "synchronous"), ("8 in flight", 8, "throughput")]
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--from", dest="src", type=Path, default=BENCH_DIR)
     src = ap.parse_args().src
     sweep_file = src / "guidellm" / "benchmarks.json"

@@ -18,14 +18,15 @@
 # `error: ... fix: ...` when the server cannot be used, or GuideLLM is not installed.
 set -euo pipefail
 source labs/workshop.sh
-ws_connect
-
+[ $# -le 1 ] || ws_error "one profile at most, not: $*" "use quick or full: bash labs/module5/guidellm_sweep.sh quick"
 profile="${1:-quick}"
 case "$profile" in
   quick) strategies=3; seconds=15; output_tokens=32 ;;
   full) strategies=8; seconds=30; output_tokens=32 ;;
   *) ws_error "unknown profile '$profile'" "use quick or full: bash labs/module5/guidellm_sweep.sh quick" ;;
 esac
+ws_connect
+
 command -v guidellm > /dev/null || ws_error "guidellm is not installed in this environment" \
   "activate the workshop's venv (source .venv/bin/activate); ./scripts/start installs it"
 model_dir="${WORKSHOP_MODEL_DIR:-.workshop/models/SmolLM2-135M-Instruct}"

@@ -17,7 +17,7 @@ written; exit status 1 with ``error: ... fix: ...`` when no result is there to p
 """
 from __future__ import annotations
 
-import argparse
+import workshop
 import json
 import sys
 from pathlib import Path
@@ -115,7 +115,7 @@ def latency(sweep: dict, out: Path) -> Path:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--from", dest="src", type=Path, default=BENCH_DIR)
     ap.add_argument("--to", dest="out", type=Path, default=BENCH_DIR)
     args = ap.parse_args()

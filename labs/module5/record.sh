@@ -12,6 +12,7 @@
 # commit it with the pages. Exit status 1 with `error: ... fix: ...` when a lab fails.
 set -euo pipefail
 source labs/workshop.sh
+ws_no_options "$@"
 ws_connect
 rec=labs/module5/record
 mkdir -p "$rec" docs/assets/bench

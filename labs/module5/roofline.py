@@ -24,7 +24,7 @@ reach perhaps 70-90 % of the bandwidth). Saves ``.workshop/bench/roofline.json``
 """
 from __future__ import annotations
 
-import argparse
+import workshop
 import json
 import time
 from pathlib import Path
@@ -110,7 +110,7 @@ def table(params: float, bpp: float, bandwidth: float, flops: float, batches=(1,
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--params", type=float, help="parameters (default: the bundled model's)")
     ap.add_argument("--bytes", type=float, help="bytes per parameter: 4 float32, 2 bf16, 1 int8/fp8")
     ap.add_argument("--gpu", action="store_true", help="only the GPU datasheet table (no measuring)")

@@ -18,7 +18,7 @@ or is not a GuideLLM report.
 """
 from __future__ import annotations
 
-import argparse
+import workshop
 import json
 import sys
 from pathlib import Path
@@ -61,7 +61,7 @@ def guidellm_rows(path: Path) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("file", nargs="?", type=Path, default=DEFAULT)
     ap.add_argument("--ttft-ms", type=float, default=TTFT_MS, help="p95 TTFT objective (ms)")
     ap.add_argument("--itl-ms", type=float, default=ITL_MS, help="p95 ITL objective (ms)")

@@ -35,6 +35,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+if __name__ == "__main__":  # before vLLM loads: an option it does not take is one error/fix
+    import workshop
+
+    workshop.no_options()
+
 import partial_json_parser
 from partial_json_parser.core.options import Allow
 from xgrammar.structural_tag import (

@@ -93,4 +93,4 @@ if __name__ == "__main__":
         import workshop as _workshop
     except ImportError:  # main() reports it with the fix
         sys.exit(main())
-    _workshop.run(main)
+    _workshop.run(main, arguments=False)

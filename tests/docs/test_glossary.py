@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from pymdownx.slugs import slugify
 
 import pages
 
@@ -23,8 +22,6 @@ LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 PLANNED = {"en": re.compile(r"^Module (\d+) \(in preparation\)$"),
            "zh": re.compile(r"^模块 (\d+)（编写中）$")}
 HEADER = {"en": "Term", "zh": "术语"}
-#: The site's heading ids: mkdocs.yml's toc ``slugify`` (pymdownx.slugs, case=lower).
-SLUG = slugify(case="lower")
 #: Endings dropped from an English word before matching it, so that other forms match too.
 ENDINGS = ("ing", "ed", "es", "s", "e")
 
@@ -84,21 +81,6 @@ def uses(text: str, name: str, lang: str) -> bool:
     return bool(name_pattern(name).search(text)) if lang == "en" else name in text
 
 
-def heading_ids(text: str) -> list[str]:
-    """The ids MkDocs gives the headings of a page, in order (duplicates get ``_1``, ``_2``)."""
-    ids: list[str] = []
-    for line in pages.outside_fences(text):
-        m = re.match(r"^#{1,6} (.+?)\s*#*\s*$", line)
-        if not m:
-            continue
-        title = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", m[1]).replace("`", "").replace("**", "")
-        slug, n = SLUG(title, "-"), 0
-        while (slug if n == 0 else f"{slug}_{n}") in ids:
-            n += 1
-        ids.append(slug if n == 0 else f"{slug}_{n}")
-    return ids
-
-
 def target(lang: str, href: str) -> tuple[str, int | None] | str:
     """``(page, index of the heading)`` a link points to (index ``None`` without an anchor), or
     a message saying why it points nowhere."""
@@ -107,7 +89,7 @@ def target(lang: str, href: str) -> tuple[str, int | None] | str:
         return f"{href}: no page docs/{lang}/{page}"
     if not anchor:
         return page, None
-    ids = heading_ids(pages.read(lang, page))
+    ids = pages.heading_ids(pages.read(lang, page))
     if anchor not in ids:
         return f"{href}: docs/{lang}/{page} has no heading with the id {anchor!r}"
     return page, ids.index(anchor)

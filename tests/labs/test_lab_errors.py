@@ -178,3 +178,104 @@ def test_api_key_lab_stops_its_server_when_it_cannot_start(tmp_path: Path):
     assert time.monotonic() - t0 < 150
     leftover = subprocess.run(["pgrep", "-f", "--", f"--port {port}"], capture_output=True, text=True)
     assert leftover.stdout.strip() == "", f"a server is left on port {port}"
+
+
+# ------------------------------------------------------------------ options a lab does not take
+
+#: Libraries the labs source or import, not programs a learner runs.
+LIBRARIES = {"labs/workshop.py", "labs/workshop.sh", "labs/workshop_server.py",
+             "labs/container/common.sh", "labs/acme/__init__.py"}
+#: Labs whose arguments are vLLM's own, passed on unread: vLLM's parser checks them.
+PASS_THROUGH = {"labs/serve/serve_cpu.sh": "extra flags go to vllm serve",
+                "labs/container/run.sh": "extra arguments go to vllm serve in the container"}
+#: Labs another engineer owns today: their parsers still print argparse's usage.
+NOT_YET = {"labs/module5/why_vllm.py", "labs/module5/tune.py"} | {
+    p.relative_to(ROOT).as_posix() for p in (ROOT / "labs" / "module6").glob("*.py")}
+BAD_OPTION = "--no-such-option"
+
+
+def programs() -> list[str]:
+    """Every lab a learner runs: each Python file with a ``__main__`` block, each bash script."""
+    found = []
+    for path in sorted((ROOT / "labs").rglob("*")):
+        lab = path.relative_to(ROOT).as_posix()
+        if path.suffix not in (".py", ".sh") or "__pycache__" in path.parts or lab in LIBRARIES:
+            continue
+        if path.suffix == ".sh" or 'if __name__ == "__main__":' in path.read_text(encoding="utf-8"):
+            found.append(lab)
+    return found
+
+
+PROGRAMS = programs()
+
+
+def run_with_bad_option(lab: str, tmp: Path) -> subprocess.CompletedProcess:
+    """``lab --no-such-option``, where anything that ran anyway would fail fast: no server at the
+    URLs, no model folder, no container engine, a throw-away ACME database; its whole process
+    group is killed after 120 s."""
+    path = ROOT / lab
+    if (path.parent / "__init__.py").exists():  # a package's module: python -m acme.db
+        command = [sys.executable, "-m", ".".join(path.relative_to(ROOT / "labs").with_suffix("").parts)]
+    else:
+        command = [sys.executable if lab.endswith(".py") else "bash", lab]
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    env = {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+           "VLLM_BASE_URL": dead, "EMBED_BASE_URL": dead, "WORKSHOP_MODEL_DIR": str(tmp / "no-model"),
+           "CONTAINER_ENGINE": "no-such-engine", "ACME_DB": str(tmp / "acme.db"),
+           "API_KEY_DEMO_TIMEOUT": "5"}
+    proc = subprocess.Popen([*command, BAD_OPTION], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        err += "\n(killed after 120 s: it ran as if nothing was said)"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def option_problems(p: subprocess.CompletedProcess) -> list[str]:
+    """What is wrong with a lab's answer to an option it does not take (empty when it is one
+    error naming the option, with its fix, and a non-zero exit)."""
+    found = problems(p)
+    error_lines = [line for line in p.stderr.splitlines() if line.startswith("error: ")]
+    if not any(BAD_OPTION in line for line in error_lines):
+        found.append(f"no 'error:' line names {BAD_OPTION}")
+    if re.search(r"^usage: ", p.stdout + p.stderr, re.M):
+        found.append("argparse's usage dump")
+    return found
+
+
+def test_the_walk_finds_every_kind_of_lab():
+    assert {"labs/module1/first_chat.py", "labs/module3/tool_choice.py", "labs/module1/offline_batch.py",
+            "labs/module1/sse.sh", "labs/container/build.sh", "labs/app/app.py"} <= set(PROGRAMS)
+    assert not LIBRARIES & set(PROGRAMS)
+    assert set(PASS_THROUGH) <= set(PROGRAMS) and NOT_YET <= set(PROGRAMS)
+
+
+@pytest.fixture(scope="module")
+def option_runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """Every lab run with an option it does not take, four at a time."""
+    labs = [lab for lab in PROGRAMS if lab not in PASS_THROUGH]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(zip(labs, pool.map(
+            lambda lab: run_with_bad_option(lab, tmp_path_factory.mktemp("bad-option")), labs)))
+
+
+@pytest.mark.parametrize("lab", [lab for lab in PROGRAMS if lab not in PASS_THROUGH])
+def test_an_option_a_lab_does_not_take_is_one_error_and_its_fix(lab, option_runs, request):
+    if lab in NOT_YET:
+        request.applymarker(pytest.mark.xfail(reason="owned by another engineer today: its parser "
+                                              "is argparse.ArgumentParser, not workshop.ArgumentParser",
+                                              strict=False))
+    p = option_runs[lab]
+    found = option_problems(p)
+    assert not found, f"{lab} {BAD_OPTION}: {', '.join(found)}\n  stdout: {p.stdout[-600:]}\n  stderr: {p.stderr[-900:]}"
+
+
+def test_the_option_check_fails_on_a_lab_that_ignores_the_option():
+    ran = subprocess.CompletedProcess([], 1, "", "error: no vLLM server answers at x\n  fix: start it\n")
+    assert f"no 'error:' line names {BAD_OPTION}" in option_problems(ran)
+    dump = subprocess.CompletedProcess([], 2, "", f"usage: x [-h]\nx: error: unrecognized arguments: {BAD_OPTION}\n")
+    assert "argparse's usage dump" in option_problems(dump)
