@@ -22,12 +22,18 @@ logging.getLogger("vllm").setLevel(logging.ERROR)
 PAIRS = [
     ("Qwen2.5, Qwen3", "Qwen/Qwen3-8B", "hermes", "the model's own"),
     ("Qwen3-Coder", "Qwen/Qwen3-Coder-30B-A3B-Instruct", "qwen3_coder", "the model's own"),
+    ("Hermes 2 Pro", "NousResearch/Hermes-2-Pro-Llama-3-8B", "hermes",
+     "the model's own (its tool_use template)"),
+    ("Hermes 3", "NousResearch/Hermes-3-Llama-3.1-8B", "hermes",
+     "the model's own (its tool_use template)"),
     ("Llama 3.1, 3.3", "meta-llama/Llama-3.1-8B-Instruct", "llama3_json",
      "vLLM examples: tool_chat_template_llama3.1_json.jinja"),
     ("Llama 3.2 (1B, 3B)", "meta-llama/Llama-3.2-3B-Instruct", "pythonic",
      "vLLM examples: tool_chat_template_llama3.2_pythonic.jinja"),
     ("Llama 4", "meta-llama/Llama-4-Scout-17B-16E-Instruct", "llama4_pythonic",
      "vLLM examples: tool_chat_template_llama4_pythonic.jinja"),
+    ("ToolACE", "Team-ACE/ToolACE-8B", "pythonic",
+     "vLLM examples: tool_chat_template_toolace.jinja"),
     ("Mistral", "mistralai/Mistral-7B-Instruct-v0.3", "mistral",
      "vLLM examples: tool_chat_template_mistral_parallel.jinja"),
     ("Granite 3", "ibm-granite/granite-3.3-8b-instruct", "granite", "the model's own"),
@@ -61,7 +67,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
     import workshop
 
     workshop.no_options()  # an option it does not take ends it with error/fix
+    raise SystemExit(main())
