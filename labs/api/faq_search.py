@@ -22,8 +22,6 @@ without an embeddings API (the chat server, for example).
 """
 import math
 import os
-import sys
-
 import openai
 
 import workshop
@@ -31,6 +29,7 @@ from acme import faq_documents
 
 START = ("start it as the API guide shows: VLLM_PORT=$EMBED_PORT python scripts/server.py start "
          "--name embeddings -- vllm serve ... --port $EMBED_PORT")
+MAX_TOKENS = 256  # all-MiniLM-L6-v2's longest input: vLLM refuses a 257th token with HTTP 400
 QUESTIONS = ["Where is my order?", "I forgot my password", "The kettle broke after a month"]
 
 
@@ -61,15 +60,39 @@ def embed(client: openai.OpenAI, model: str, texts: list[str]) -> list[list[floa
     """One vector per text, in order (one request for all of them)."""
     try:
         response = client.embeddings.create(model=model, input=texts)
-    except openai.APIStatusError as exc:
+    except openai.NotFoundError as exc:  # no /v1/embeddings here: the chat server, for example
         raise workshop.WorkshopError(
-            f"the server at {client.base_url} refused an embeddings request (HTTP "
-            f"{exc.status_code}: {exc.message}).\n  fix: point EMBED_BASE_URL at the embeddings "
-            "server, not the chat server") from exc
+            f"the server at {client.base_url} refused an embeddings request (HTTP 404: {exc.message}): "
+            "it has no embeddings API."
+            "\n  fix: point EMBED_BASE_URL at the embeddings server, not the chat server") from exc
+    except openai.BadRequestError as exc:
+        body = exc.body if isinstance(exc.body, dict) else {}
+        message = body.get("message") or exc.message
+        if "maximum context length" in message:  # the text is longer than the encoder reads
+            raise workshop.WorkshopError(
+                f"a question is too long for {model}: {message}\n  fix: shorten the question "
+                f"(all-MiniLM-L6-v2 reads at most {MAX_TOKENS} tokens; the message counts them)") from exc
+        raise workshop.WorkshopError(f"the embeddings server refused the request: {message}"
+                                     "\n  fix: read the server's message; the API guide, section "
+                                     "4, shows the request") from exc
     return [item.embedding for item in response.data]
 
 
+def questions(argv: list[str] | None = None) -> list[str]:
+    """The questions on the command line (default :data:`QUESTIONS`); an empty one, or an option
+    the lab does not take, ends it with error/fix."""
+    parser = workshop.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("question", nargs="*", help="questions to look up (default: three examples)")
+    asked = parser.parse_args(argv).question
+    for text in asked:
+        if not text.strip():
+            parser.exit(2, 'error: a question is empty\n  fix: put each question in quotes: '
+                           'python labs/api/faq_search.py "Can I get my money back?"\n')
+    return asked or QUESTIONS
+
+
 def main() -> None:
+    asked_questions = questions()
     client, model = embedding_client()
     # --8<-- [start:similarity]
     question, close, far = embed(client, model, [
@@ -81,7 +104,7 @@ def main() -> None:
     # --8<-- [start:search]
     docs = faq_documents()  # [{"name": "refunds.md", "title": ..., "text": ...}, ...]
     doc_vectors = embed(client, model, [d["title"] + "\n" + d["text"] for d in docs])
-    for asked in sys.argv[1:] or QUESTIONS:
+    for asked in asked_questions:
         [q] = embed(client, model, [asked])
         ranked = sorted(zip(docs, doc_vectors), key=lambda dv: cosine(q, dv[1]), reverse=True)
         print(f"\n{asked}")

@@ -250,6 +250,14 @@ async def run_tool(c: dict, approvals: bool):
 @app.exception_handler(RequestValidationError)
 async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:  # noqa: ARG001
     first = exc.errors()[0]
+    if first.get("type") == "json_invalid":  # loc is ("body", <character offset>): not a field
+        reason = (first.get("ctx") or {}).get("error", "not JSON")
+        return JSONResponse(status_code=422, content={
+            "error": f"invalid request: the body is not valid JSON ({reason} at character "
+                     f"{first['loc'][-1]})",
+            "fix": 'send a JSON object with Content-Type: application/json, e.g. '
+                   '{"prompt": "Where is order ACME-1042?"} (check quotes and commas)',
+            "detail": jsonable_encoder(exc.errors())})
     where = ".".join(str(p) for p in first["loc"] if p != "body")
     return JSONResponse(status_code=422, content={
         "error": f"invalid request: {where or 'body'}: {first['msg']}",
@@ -304,7 +312,7 @@ app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0, help="default: a free port")
     args = ap.parse_args(argv)

