@@ -55,14 +55,10 @@ class ArgumentParser(argparse.ArgumentParser):
                 self.error(f"unrecognized arguments: {arg}")
         return super().parse_args(given, namespace)
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("prog", _command())
-        super().__init__(*args, **kwargs)
-
     def error(self, message: str):  # noqa: D102 - argparse's hook
-        usage = " ".join(self.format_usage().split()).removeprefix("usage: ")
-        print(f"error: {message}\n  fix: {usage}  ({self.prog} --help explains each option)",
-              file=sys.stderr)
+        usage = " ".join(self.format_usage().split()).removeprefix(f"usage: {self.prog}").strip()
+        print(f"error: {message}\n  fix: {_command()} {usage}  ({_command()} --help explains "
+              "each option)", file=sys.stderr)
         sys.exit(2)
 
 
@@ -74,8 +70,8 @@ def no_options(argv: list[str] | None = None) -> None:
     doc = (sys.modules["__main__"].__doc__ or "").strip().split("\n\n")[0]
     parser = ArgumentParser(description=doc)
     if argv and argv[0] not in ("-h", "--help"):
-        print(f"error: {parser.prog} takes no arguments, not: {' '.join(argv)}\n  fix: run it "
-              f"without them: {parser.prog}  (its settings are environment variables, such as "
+        print(f"error: {_command()} takes no arguments, not: {' '.join(argv)}\n  fix: run it "
+              f"without them: {_command()}  (its settings are environment variables, such as "
               "VLLM_BASE_URL; --help says what it does)", file=sys.stderr)
         sys.exit(2)
     parser.parse_args(argv)
