@@ -7,8 +7,9 @@
 # python3-pip), ca-certificates, libnuma1 (vLLM's CPU kernels load libnuma.so.1) and curl, from the
 # Debian mirror this machine's apt already uses (read from /etc/apt/sources.list*), and
 # `podman import` turns that tar into an image. About 100 s and 250 MB. Skipped when the image
-# exists. build.sh calls this only when docker.io cannot be reached; elsewhere the Containerfile's
-# default base (docker.io/library/python:3.12-slim-bookworm) is pulled instead.
+# exists, and when docker.io answers (build.sh then pulls the Containerfile's default base,
+# docker.io/library/python:3.12-slim-bookworm, instead; BUILD_BASE=1 builds this one anyway).
+# build.sh calls this (with BUILD_BASE=1) only when docker.io cannot be reached.
 # Errors: `error: ... fix: ...` on stderr, exit 1.
 set -euo pipefail
 source labs/container/common.sh
@@ -16,6 +17,10 @@ ct_no_options "$@"
 ct_need_engine
 if "$ENGINE" image exists "$LOCAL_BASE" 2>/dev/null; then
   echo "$LOCAL_BASE exists"
+  exit 0
+fi
+if [ -z "${BUILD_BASE:-}" ] && curl -s -o /dev/null --connect-timeout 5 --max-time 10 https://registry-1.docker.io/v2/; then
+  echo "docker.io answers: build.sh pulls $(sed -n 's/^ARG BASE=//p' labs/container/Containerfile) and needs no $LOCAL_BASE (BUILD_BASE=1 builds it anyway)"
   exit 0
 fi
 command -v mmdebstrap >/dev/null 2>&1 || ct_error "mmdebstrap is not installed" "sudo apt-get install -y mmdebstrap   (or bash scripts/install_podman.sh)"

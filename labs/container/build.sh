@@ -45,7 +45,7 @@ elif image_exists "$default_base" ||
   base="$default_base"
 else
   echo "docker.io cannot be reached: using a Debian base built here ($LOCAL_BASE)"
-  bash labs/container/base.sh
+  BUILD_BASE=1 bash labs/container/base.sh
   base="$LOCAL_BASE"
 fi
 

@@ -11,8 +11,9 @@
 # container on every start and removes it on stop), then the container is removed.
 # When systemd-analyze exists, `systemd-analyze verify` checks the unit file.
 #
-# Environment: WORKSHOP_CONTAINER (default vllm-workshop), CONTAINER_PORT (default 8000: a service
-# has a fixed port), CONTAINER_ADDR, CONTAINER_CPUS, CONTAINER_MEMORY: as in run.sh.
+# Environment: WORKSHOP_CONTAINER (default vllm-workshop), SERVICE_PORT (default 8000: a service
+# has a fixed port; run.sh's CONTAINER_PORT, a random free port the page exports, is not used here),
+# CONTAINER_ADDR, CONTAINER_CPUS, CONTAINER_MEMORY: as in run.sh.
 # Output: the unit file's path and "verified" (or why it was not). Errors: `error: ... fix: ...`.
 set -euo pipefail
 source labs/container/common.sh
@@ -28,7 +29,7 @@ if [ -x /usr/libexec/podman/quadlet ] || [ -x /usr/lib/podman/quadlet ]; then
   echo "this Podman has Quadlet: copy labs/container/vllm-workshop.container to /etc/containers/systemd/"
 fi
 mkdir -p "$STATE"
-"$ENGINE" create --init --name "$name" --publish "${CONTAINER_ADDR:-127.0.0.1}:${CONTAINER_PORT:-8000}:8000" \
+"$ENGINE" create --init --name "$name" --publish "${CONTAINER_ADDR:-127.0.0.1}:${SERVICE_PORT:-8000}:8000" \
   --cpus "${CONTAINER_CPUS:-2}" --memory "${CONTAINER_MEMORY:-6g}" --shm-size "${CONTAINER_SHM:-1g}" "$IMAGE" >/dev/null
 trap '"$ENGINE" rm -f "$name" >/dev/null 2>&1 || true' EXIT
 "$ENGINE" generate systemd --new --name --restart-policy=always "$name" > "$unit" ||

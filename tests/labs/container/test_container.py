@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -62,6 +63,12 @@ def container(image):
         sh("podman", "rm", "-f", NAME)
         assert sh("podman", "container", "exists", NAME).returncode == 1, "the container was not removed"
         assert stop.returncode == 0 or run.returncode != 0, stop.stderr
+
+
+def podman(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``podman ARGS`` with the labs' engine settings (``labs/container/common.sh``: the sandbox's
+    containers.conf where one is needed), as the page's scripts run it."""
+    return sh("bash", "-c", 'source labs/container/common.sh && podman "$@"', "podman", *args, timeout=timeout)
 
 
 def lab_env(port: int) -> dict:
@@ -159,3 +166,73 @@ def test_service_unit_is_generated_and_valid(image):
     assert set(c) <= {"Image", "ContainerName", "PublishPort", "RunInit", "PodmanArgs", "Environment", "Volume"}
     assert c["Image"] == "localhost/vllm-workshop-cpu:latest" and c["PublishPort"].endswith(":8000")
     assert "--shm-size" in c["PodmanArgs"] and q["Service"]["Restart"] == "always"
+
+
+def test_service_publishes_8000_whatever_container_port_the_page_exported(image):
+    """Section 2 of the page exports ``CONTAINER_PORT`` (a random free port for run.sh); the
+    service typed later in the same terminal must still publish the fixed port 8000 (its own
+    ``SERVICE_PORT``), not that random one."""
+    p = sh("bash", "labs/container/service.sh",
+           env={"WORKSHOP_CONTAINER": NAME + "-port", "CONTAINER_PORT": "18123"}, timeout=120)
+    assert p.returncode == 0, p.stderr
+    unit = (ROOT / ".workshop" / "container" / f"{NAME}-port.service").read_text()
+    assert "127.0.0.1:8000:8000" in unit and "18123" not in unit, unit
+    p = sh("bash", "labs/container/service.sh",
+           env={"WORKSHOP_CONTAINER": NAME + "-port", "SERVICE_PORT": "8100"}, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "127.0.0.1:8100:8000" in (ROOT / ".workshop" / "container" / f"{NAME}-port.service").read_text()
+
+
+def test_podmans_error_lines_on_stop_and_rm_are_explained_on_the_page(image):
+    """Whatever ``level=error`` line Podman prints when the page stops and removes a container
+    (here, without systemd: the image's HEALTHCHECK timer it cannot remove) is named on the page,
+    in both languages, so that a reader knows the stop worked."""
+    name = NAME + "-hc"
+    try:
+        run = podman("run", "-d", "--init", "--name", name, "--entrypoint", "sleep", image, "120")
+        assert run.returncode == 0, run.stderr
+        stop = podman("stop", "-t", "2", name)
+        rm = podman("rm", name)
+    finally:
+        podman("rm", "-f", name)
+    assert stop.returncode == 0 and rm.returncode == 0, stop.stderr + rm.stderr
+    assert sh("podman", "container", "exists", name).returncode == 1
+    messages = re.findall(r'level=error msg="([^"]*)"', stop.stderr + rm.stderr)
+    for lang in ("en", "zh"):
+        page = (ROOT / "docs" / lang / "containers.md").read_text()
+        for message in messages:
+            parts = [p for p in re.sub(r"\b[0-9a-f]{64}\b", "ID", message).split(": ") if len(p) >= 20]
+            assert any(p in page for p in parts), f"docs/{lang}/containers.md does not explain: {message}"
+
+
+def test_the_build_context_of_the_pages_docker_build_is_small():
+    """The page's ``docker build -f labs/container/Containerfile ... .`` sends the repository
+    folder as the build context: an ignore file (``.dockerignore``, which Docker and Podman both
+    read) keeps exactly the Containerfile's inputs and leaves out ``.venv`` and ``.workshop``
+    (GBs). Checked with Podman's own reading of the file: a build that copies its context."""
+    ignore = ROOT / ".dockerignore"
+    assert ignore.is_file(), "no .dockerignore: `docker build ... .` sends .venv and .workshop/ (GBs)"
+    if check.problem():
+        pytest.skip(check.problem())
+    base = next((i for i in ("localhost/workshop-base:bookworm", "localhost/vllm-workshop-cpu:latest")
+                 if sh("podman", "image", "exists", i).returncode == 0), None)
+    if base is None:
+        pytest.skip("no local image to build from (bash labs/container/build.sh makes one)")
+    tag = f"localhost/workshop-context-test:{os.getpid()}"
+    containerfile = ROOT / ".workshop" / "container" / "context-test.Containerfile"
+    containerfile.parent.mkdir(parents=True, exist_ok=True)
+    containerfile.write_text(f"FROM {base}\nCOPY . /tmp/context/\n"
+                             "RUN cd /tmp/context && find . -type f | sort && du -sk . \n")
+    try:
+        p = podman("build", "--layers=false", "-f", str(containerfile), "-t", tag, ".", timeout=600)
+    finally:
+        podman("rmi", "-f", tag)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    files = set(re.findall(r"^\./(\S+)$", p.stdout, re.MULTILINE))
+    size_kb = int(re.findall(r"^(\d+)\s+\.$", p.stdout, re.MULTILINE)[-1])
+    copied = re.findall(r"^COPY\s+(.+?)\s+\S+$", (ROOT / "labs/container/Containerfile").read_text(), re.MULTILINE)
+    for source in (s for line in copied for s in line.split()):
+        assert any(f == source or f.startswith(source.rstrip("/") + "/") for f in files), \
+            f"the Containerfile copies {source}, which the ignore file leaves out: {sorted(files)}"
+    assert not any(f.startswith((".venv/", ".workshop/", ".git/", "docs/")) for f in files), sorted(files)
+    assert size_kb < 1024, f"the build context is {size_kb} KB: {sorted(files)}"
