@@ -3,8 +3,10 @@
 Run: ``python labs/module1/offline_batch.py``
 
 Loads the model into this process (about 25 s on the workshop's 2-core CPU), then runs a batch of
-prompts with ``generate`` (raw text) and a batch of conversations with ``chat`` (the model's chat
-template applied). Prints one line per result.
+prompts with ``generate`` (raw text), a batch of conversations with ``chat`` (the model's chat
+template applied), and one prompt with ``beam_search`` (the offline form of the server's
+``use_beam_search``: the ``beam_width`` best continuations, each with its summed log-probability,
+the prompt included in its text). Prints one line per result.
 
 Environment: ``WORKSHOP_MODEL_DIR`` (default ``.workshop/models/SmolLM2-135M-Instruct``; on a GPU
 box set it to a Hugging Face ID such as ``Qwen/Qwen3-0.6B``). On the CPU the lab sets
@@ -25,13 +27,14 @@ os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
 os.environ.setdefault("PYTHONWARNINGS",
                       "ignore:`torch.distributed.reduce_op` is deprecated:FutureWarning")
 
-# --8<-- [start:batch]
-from vllm import LLM, SamplingParams
 if __name__ == "__main__":  # before vLLM loads: an option it does not take is one error/fix
     import workshop
 
     workshop.no_options()
 
+# --8<-- [start:batch]
+from vllm import LLM, SamplingParams
+from vllm.sampling_params import BeamSearchParams
 
 MODEL = os.environ.get("WORKSHOP_MODEL_DIR", ".workshop/models/SmolLM2-135M-Instruct")
 
@@ -53,6 +56,11 @@ def main() -> None:
         completion = output.outputs[0]
         print(f"chat     | {completion.text!r} ({len(completion.token_ids)} tokens, "
               f"{completion.finish_reason})")
+
+    beams = llm.beam_search([{"prompt": "The capital of France is"}],
+                            BeamSearchParams(beam_width=2, max_tokens=8))
+    for rank, beam in enumerate(beams[0].sequences):
+        print(f"beam {rank}   | {beam.text!r} (log-probability {beam.cum_logprob:.2f})")
 
 
 if __name__ == "__main__":

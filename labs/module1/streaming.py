@@ -5,7 +5,10 @@ Run: ``python labs/module1/streaming.py``
 Prints the reply as it arrives, then: the number of content chunks, the time to first token
 (TTFT, milliseconds from sending the request to the first content chunk) and the mean
 inter-token latency (ITL, milliseconds between later chunks). Each chunk carries one
-``choices[0].delta``; the last chunk has ``finish_reason`` set.
+``choices[0].delta``; the last content chunk has ``finish_reason`` set. With
+``stream_options={"include_usage": True}`` the server sends one more chunk after it: empty
+``choices`` and the request's token ``usage`` (streamed replies carry no usage otherwise); the
+loop must skip it, because ``chunk.choices[0]`` does not exist there.
 """
 import time
 
@@ -25,9 +28,12 @@ def main() -> None:
         temperature=0,
         max_tokens=64,
         stream=True,
+        stream_options={"include_usage": True},  # one more chunk at the end: the token usage
     )
+    usage = None
     for chunk in stream:
-        if not chunk.choices:
+        if not chunk.choices:  # the usage-only last chunk: no choices, only usage
+            usage = chunk.usage
             continue
         choice = chunk.choices[0]
         if choice.delta.content:
@@ -37,6 +43,8 @@ def main() -> None:
     print()
     # --8<-- [end:stream]
     # --8<-- [start:metrics]
+    print(f"usage chunk: choices=[] | {usage.prompt_tokens} prompt + "
+          f"{usage.completion_tokens} completion tokens")
     ttft_ms = arrivals[0] * 1000
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
     itl_ms = 1000 * sum(gaps) / len(gaps) if gaps else float("nan")
