@@ -1,4 +1,4 @@
-"""API guide lab: four mistakes copied from older guides, made for real against this server.
+"""API guide lab: six mistakes copied from older guides, made for real against this server.
 
 Run: ``python labs/api/mistakes.py``
 
@@ -14,6 +14,12 @@ one of them unexpectedly works, because then this page would be wrong.
 3. A model name that is not the served one: vLLM answers 404 and lists the names it serves
    (``--served-model-name``, or the path given to ``vllm serve``).
 4. A base URL without ``/v1``: every OpenAI route is then 404.
+5. A request field the server does not know (``"streaming": true``, a misspelt ``stream``): vLLM
+   answers HTTP 200 and ignores it, so the reply is not streamed; only the server's log says so
+   (``OpenAIBaseModel.__log_extra_fields__`` in ``vllm/entrypoints/serve/engine/protocol.py``).
+   Module 2's removed ``guided_*`` fields are the same case.
+6. ``from vllm.entrypoints.openai.tool_parsers import ...`` in a tool parser plugin: that package
+   is gone; parsers live in ``vllm.tool_parsers`` (Module 3, section 8).
 """
 import importlib.util
 
@@ -85,6 +91,27 @@ def main() -> None:
         print("   ->", exc.status_code, "for GET", root + "/models")
     print(f"   instead: base_url={workshop.base_url()!r}")
     # --8<-- [end:base-url]
+
+    # --8<-- [start:unknown-field]
+    print('5. extra_body={"streaming": True}   # a field the server does not know')
+    response = client.chat.completions.with_raw_response.create(
+        model=model, messages=messages, max_tokens=8, extra_body={"streaming": True})
+    kind = response.headers.get("content-type", "").split(";")[0]
+    print("   -> HTTP", response.status_code, "|", kind, "|", response.parse().object,
+          "(one whole reply: the field was ignored, without an error)")
+    if response.status_code != 200 or kind != "application/json":
+        unexpected("the server did something with an unknown field")
+    print("   instead: stream=True (the field's real name); a misspelt field fails silently")
+    # --8<-- [end:unknown-field]
+
+    # --8<-- [start:old-import]
+    print("6. from vllm.entrypoints.openai.tool_parsers import ToolParser   # in a parser plugin")
+    for name in ("vllm.entrypoints.openai.tool_parsers", "vllm.tool_parsers"):
+        print(f"   -> {name}:", "present" if importlib.util.find_spec(name) else "none (removed)")
+    if importlib.util.find_spec("vllm.entrypoints.openai.tool_parsers"):
+        unexpected("the old tool parser package is still there")
+    print("   instead: from vllm.tool_parsers import ToolParser, ToolParserManager")
+    # --8<-- [end:old-import]
 
 
 if __name__ == "__main__":
