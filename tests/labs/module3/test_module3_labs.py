@@ -33,3 +33,16 @@ def test_the_loop_answers_every_call_of_a_reply(tmp_path, monkeypatch):
     statuses = [json.loads(m["content"])["status"] for m in messages]
     assert statuses == ["shipped", "placed"]
     assert os.environ["ACME_DB"] == str(tmp_path / "acme.db")
+
+
+def test_grammar_latency_concludes_only_outside_the_noise():
+    """The lab's conclusion ("paid for compiling") only when the first request's extra time is
+    larger than the later ones' spread; a run on the busy workshop machine (7 December 2026, load
+    average 6 to 10) says "inside the noise" instead, as a negative difference always does."""
+    judge = load_lab("labs/module3/grammar_latency.py").judge
+    busy = judge([10488, 14708, 12188, 21104, 17252])
+    assert "inside the noise" in busy and "paid for compiling" not in busy and "-5492 ms" in busy
+    negative = judge([400, 961, 963, 963, 970])
+    assert "inside the noise" in negative and "-563 ms" in negative
+    quiet = judge([1300, 420, 410, 415, 425])
+    assert "paid for compiling" in quiet and "+882 ms" in quiet
