@@ -1,10 +1,9 @@
 """Module 5 lab: read vLLM's ``/metrics`` while it is under load, as an operator's dashboard does.
 
-Run: ``python labs/module5/metrics_watch.py [--requests N] [--max-tokens T]``  (about 10 s on the
-workshop's 2-core CPU with the defaults, 24 x 48)
+Run: ``python labs/module5/metrics_watch.py [--requests N] [--max-tokens T]``  (the defaults,
+24 x 48; see the page for the times measured and the load they were measured under)
 
-Sends ``N`` ACME questions at once (they share ACME's system prompt, so prefix caching has
-something to reuse) and, while they run, samples ``GET /metrics`` (Prometheus text, parsed with
+Sends ``N`` ACME questions at once and, while they run, samples ``GET /metrics`` (Prometheus text, parsed with
 ``prometheus_client``'s own parser) every ``--every`` seconds, printing one row per sample:
 ``vllm:num_requests_running``, ``vllm:num_requests_waiting`` and ``vllm:kv_cache_usage_perc`` (a
 fraction 0..1, shown in %). Then, from the difference between the metrics before and after the
@@ -13,6 +12,12 @@ and estimated p50/p95 of ``vllm:time_to_first_token_seconds`` and
 ``vllm:inter_token_latency_seconds`` (ms; the percentiles interpolate in the histogram's buckets,
 as Prometheus' ``histogram_quantile`` does) and the prefix-cache hit rate
 (``vllm:prefix_cache_hits`` / ``vllm:prefix_cache_queries``, in tokens).
+
+The questions share a prefix, ACME's system prompt followed by its six FAQ pages (about 780
+tokens), sent once before the load as a warm-up. vLLM's prefix cache keeps whole KV blocks
+(``block_size`` in ``vllm:cache_config_info``: 128 tokens here), so a shared part shorter than one
+block, such as the system prompt alone (39 tokens), is never reused. The last line checks the
+claim: every question found at least one cached block (hits >= questions x block size).
 
 Metric names are those of the installed vLLM (``vllm/v1/metrics/loggers.py``). Exit status 1
 with ``error: ... fix: ...`` when the server cannot be used, or ``/metrics`` is missing.
@@ -27,7 +32,29 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 import workshop
-from bench import conversations
+from acme import faq_documents
+from bench import SYSTEM, conversations
+
+
+def shared_prefix() -> str:
+    """ACME's system prompt and its six FAQ pages: the prefix every question of the load shares,
+    longer than one KV block (a shorter one is never found in the prefix cache)."""
+    pages = "\n\n".join(f"# {d['title']}\n{d['text']}" for d in faq_documents())
+    return f"{SYSTEM}\n\nACME's FAQ, for your answers:\n\n{pages}"
+
+
+def questions(n: int) -> list[list[dict]]:
+    """``n`` conversations: the shared prefix as the system message, then one ACME question."""
+    prefix = shared_prefix()
+    return [[{"role": "system", "content": prefix}, conv[1]] for conv in conversations(n)]
+
+
+def block_size(metrics: dict) -> int:
+    """The server's KV block size (``vllm:cache_config_info``), 16 when it does not say."""
+    for s in metrics.get("vllm:cache_config_info", []):
+        if s.labels.get("block_size", "").isdigit():
+            return int(s.labels["block_size"])
+    return 16
 
 
 # --8<-- [start:parse]
@@ -83,11 +110,11 @@ async def main_async(n: int, max_tokens: int, every: float) -> int:
                                              temperature=0, extra_body={"ignore_eos": True})
 
     async with httpx.AsyncClient(timeout=10) as http:
-        await ask(conversations(1)[0])      # warm-up: ACME's system prompt is now in the prefix cache
+        await ask(questions(1)[0])      # warm-up: the shared prefix's full blocks are now cached
         before = await scrape(http)
 
         # --8<-- [start:load]
-        load = asyncio.gather(*(ask(conv) for conv in conversations(n)))
+        load = asyncio.gather(*(ask(conv) for conv in questions(n)))
         start = time.perf_counter()
         print(f"{'time s':>6} {'running':>8} {'waiting':>8} {'KV cache':>9}")
         while not load.done():
@@ -117,6 +144,10 @@ async def main_async(n: int, max_tokens: int, every: float) -> int:
     hits = delta("vllm:prefix_cache_hits", "vllm:prefix_cache_hits_total")
     print(f"prefix cache: {hits:.0f} of {queries:.0f} prompt tokens found cached "
           f"({100 * hits / queries if queries else 0:.0f}%)")
+    block = block_size(after)
+    reused = hits >= n * block
+    print(f"every question reused the cached shared prefix (at least one {block}-token block each): "
+          + ("yes" if reused else "no: is prefix caching off (--no-enable-prefix-caching)?"))
     return 0
 
 

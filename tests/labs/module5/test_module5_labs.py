@@ -123,3 +123,26 @@ def test_plots_without_results_is_an_error(tmp_path):
     p = subprocess.run([sys.executable, "labs/module5/plots.py", "--from", str(tmp_path)], cwd=ROOT,
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 1 and re.search(r"^error: .*\n  fix: ", p.stderr, re.M)
+
+
+def test_metrics_watch_questions_share_a_prefix_longer_than_a_kv_block(vllm_server):
+    """The prefix cache keeps whole KV blocks: the questions' shared part must be longer than the
+    server's block (``vllm:cache_config_info``), or the page's "each question's prefill starts
+    after it" is false (ACME's system prompt alone, 39 tokens: 0 tokens found cached)."""
+    import asyncio
+
+    import httpx
+    from transformers import AutoTokenizer
+
+    async def scrape():
+        async with httpx.AsyncClient(timeout=10) as http:
+            return await metrics_watch.scrape(http)
+
+    block = metrics_watch.block_size(asyncio.run(scrape()))
+    convs = metrics_watch.questions(3)
+    shared = convs[0][0]["content"]
+    assert all(c[0] == {"role": "system", "content": shared} for c in convs)
+    assert len({c[1]["content"] for c in convs}) == 3, "the questions differ after the prefix"
+    tokenizer = AutoTokenizer.from_pretrained(ROOT / ".workshop" / "models" / "SmolLM2-135M-Instruct")
+    tokens = len(tokenizer(shared)["input_ids"])
+    assert tokens > 2 * block, f"the shared prefix is {tokens} tokens; a block is {block}"
