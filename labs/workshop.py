@@ -15,7 +15,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 import openai
@@ -210,6 +213,33 @@ def explain(exc: BaseException) -> str | None:
     if isinstance(exc, httpx.HTTPError):
         return f"HTTP error talking to {server_root()}: {exc}\n  fix: {START_HINT}"
     return None
+
+
+@contextmanager
+def waiting(what: str, every: float | None = None) -> Iterator[None]:
+    """Say ``what`` is being waited for, then print a line every ``every`` seconds (default
+    ``$WORKSHOP_PROGRESS_EVERY``, else 15) until the block ends, and how long it took: a long
+    wait (a model loading into the lab's process, a server starting) is never silent.
+
+    >>> with workshop.waiting("loading the model into this process"):
+    ...     llm = LLM(model=MODEL)
+    """
+    every = every or float(os.environ.get("WORKSHOP_PROGRESS_EVERY", 15))
+    print(f"{what} ...", flush=True)
+    start, done = time.monotonic(), threading.Event()
+
+    def tick() -> None:
+        while not done.wait(every):
+            print(f"  still {what.split()[0]}: {time.monotonic() - start:.0f} s", flush=True)
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()
+    print(f"{what}: done in {time.monotonic() - start:.0f} s", flush=True)
 
 
 def run(main: Callable[[], object], arguments: bool = True) -> None:

@@ -40,7 +40,8 @@ MODEL = os.environ.get("WORKSHOP_MODEL_DIR", ".workshop/models/SmolLM2-135M-Inst
 
 
 def main() -> None:
-    llm = LLM(model=MODEL, dtype="float32", enforce_eager=True, max_model_len=2048, seed=0)
+    with workshop.waiting("loading the model into this process"):  # progress, never a silent wait
+        llm = LLM(model=MODEL, dtype="float32", enforce_eager=True, max_model_len=2048, seed=0)
     params = SamplingParams(temperature=0, max_tokens=24)
 
     prompts = ["The capital of France is", "A good support reply starts with"]

@@ -50,14 +50,16 @@ from vllm import LLM, SamplingParams
 from vllm.sampling_params import StructuredOutputsParams
 
 import ticket
+import workshop
 
 MODEL = os.environ.get("WORKSHOP_MODEL_DIR", ".workshop/models/SmolLM2-135M-Instruct")
 SENTIMENTS = ["positive", "neutral", "negative"]
 
 
 def main() -> int:
-    llm = LLM(model=MODEL, dtype="float32", enforce_eager=True, max_model_len=2048, seed=0,
-              structured_outputs_config={"backend": "xgrammar", "disable_any_whitespace": True})
+    with workshop.waiting("loading the model into this process"):  # progress, never a silent wait
+        llm = LLM(model=MODEL, dtype="float32", enforce_eager=True, max_model_len=2048, seed=0,
+                  structured_outputs_config={"backend": "xgrammar", "disable_any_whitespace": True})
 
     as_ticket = SamplingParams(temperature=0, max_tokens=200, structured_outputs=(
         StructuredOutputsParams(json=ticket.TICKET_SCHEMA)))

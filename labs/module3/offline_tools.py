@@ -22,6 +22,7 @@ import json  # noqa: E402 - after the environment vLLM reads at import
 from pathlib import Path  # noqa: E402
 
 from acme.tools import openai_tools  # noqa: E402
+import workshop  # noqa: E402
 
 MODEL = os.environ.get("WORKSHOP_MODEL_DIR", ".workshop/models/SmolLM2-135M-Instruct")
 TEMPLATE = Path("labs/serve/smollm2_tools.jinja").read_text()
@@ -43,7 +44,8 @@ def main() -> int:
     params = SamplingParams(temperature=0, max_tokens=100, structured_outputs=StructuredOutputsParams(
         structural_tag=json.dumps(tag.model_dump())))
 
-    llm = LLM(model=MODEL, dtype="float32", enforce_eager=True, max_model_len=4096, seed=0)
+    with workshop.waiting("loading the model into this process"):  # progress, never a silent wait
+        llm = LLM(model=MODEL, dtype="float32", enforce_eager=True, max_model_len=4096, seed=0)
     messages = [{"role": "user", "content": "Is jane@example.com one of our customers?"}]
     raw = llm.chat(messages, params, tools=tools, chat_template=TEMPLATE, use_tqdm=False)[0].outputs[0].text
     print(f"raw reply: {raw}")

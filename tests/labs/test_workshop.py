@@ -1,8 +1,10 @@
 """``labs/workshop.py``: every branch of ``explain()`` gives the fix for the cause the server
 names, checked against the real server's message for that cause (each bad request is sent to the
-workshop server), never the fix for another cause."""
+workshop server), never the fix for another cause; and a lab that loads a model into its own
+process says so while it waits (``workshop.waiting``)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -10,6 +12,7 @@ import openai
 import pytest
 
 import workshop
+from support import ROOT
 
 TOOL = {"type": "function", "function": {"name": "get_order_status", "parameters": {
     "type": "object", "properties": {"order_id": {"type": "string"}}}}}
@@ -87,3 +90,47 @@ def test_an_unknown_model_and_an_unknown_route_get_different_fixes(vllm_server):
         openai.OpenAI(base_url=vllm_server.root, api_key="EMPTY", max_retries=0).chat.completions.create(
             model="x", messages=HI, max_tokens=1)
     assert "ends in /v1" in workshop.explain(route.value)
+
+
+# ------------------------------------------------------------------ long waits are never silent
+
+#: Labs another engineer owns today (they load a model too, without workshop.waiting yet).
+NOT_YET = {"labs/module5/why_vllm.py"}
+
+
+def test_waiting_prints_while_it_waits(capsys):
+    import time
+
+    with workshop.waiting("loading the model into this process", every=0.05):
+        time.sleep(0.3)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "loading the model into this process ..."
+    assert sum(line.startswith("  still loading: ") for line in lines) >= 3, lines
+    assert re.fullmatch(r"loading the model into this process: done in \d+ s", lines[-1]), lines
+
+
+def model_loads() -> list[tuple[str, int]]:
+    """``(lab, line number)`` of every ``= LLM(`` in the labs: a model loading into the lab's
+    own process (25 s to minutes on a CPU)."""
+    found = []
+    for path in sorted((ROOT / "labs").rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"= LLM\(", line) and not line.lstrip().startswith((">>>", "...")):
+                found.append((path.relative_to(ROOT).as_posix(), number))
+    return found
+
+
+def test_the_walk_finds_the_offline_labs():
+    labs = {lab for lab, _ in model_loads()}
+    assert {"labs/module1/offline_batch.py", "labs/module2/offline.py", "labs/module3/offline_tools.py"} <= labs
+
+
+@pytest.mark.parametrize(("lab", "number"), model_loads())
+def test_every_model_load_prints_progress(lab, number):
+    """Each ``LLM(...)`` of a lab runs inside ``with workshop.waiting(...)``, which prints a line
+    every 15 s until the model is loaded (the issue: about 4 silent minutes on a busy machine)."""
+    if lab in NOT_YET:
+        pytest.xfail("owned by another engineer today: wrap its LLM(...) in workshop.waiting")
+    lines = (ROOT / lab).read_text(encoding="utf-8").splitlines()
+    above = lines[number - 2].strip()
+    assert above.startswith("with workshop.waiting("), f"{lab}:{number}: {lines[number - 1].strip()}"
