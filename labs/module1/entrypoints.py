@@ -22,7 +22,7 @@ logging.getLogger("vllm").setLevel(logging.ERROR)
 warnings.simplefilter("ignore", DeprecationWarning)
 
 MODEL = "Qwen/Qwen3-8B"
-FLAGS = ["--dtype", "float32", "--max-model-len", "4096", "--port", "8000"]
+FLAGS = ["--dtype", "float32", "--max-model-len", "4096"]
 
 
 def main() -> int:
