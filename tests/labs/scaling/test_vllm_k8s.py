@@ -25,3 +25,42 @@ def test_the_manifests_are_valid_kubernetes(tmp_path):
     broken.write_text(MANIFESTS[0].read_text().replace("readinessProbe:", "readynessProbe:"))
     bad = subprocess.run(VALIDATE + [str(broken)], capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "readynessProbe" in bad.stdout + bad.stderr
+
+
+def router_args() -> list[list[str]]:
+    """The args of each container that runs ``vllm-router`` in the manifests, with the
+    ``$(POD_NAMESPACE)`` that Kubernetes expands replaced by a namespace."""
+    import yaml
+
+    found = []
+    for path in MANIFESTS:
+        for doc in yaml.safe_load_all(path.read_text()):
+            spec = ((doc or {}).get("spec") or {}).get("template", {}).get("spec", {})
+            for c in spec.get("containers", []):
+                if c.get("command") == ["vllm-router"]:
+                    found.append([a.replace("$(POD_NAMESPACE)", "default") for a in c.get("args", [])])
+    return found
+
+
+def test_the_routers_arguments_parse_with_vllm_routers_own_parser():
+    """vllm-router's Python entry point parses them (``vllm_router.launch_router``), and finds the
+    replicas by the label the vLLM Deployment's pods carry; a misspelt flag fails the same parser."""
+    import yaml
+    from vllm_router.launch_router import parse_router_args
+
+    found = router_args()
+    assert found, "no vllm-router container in the manifests"
+    labels = [doc["spec"]["template"]["metadata"]["labels"] for p in MANIFESTS
+              for doc in yaml.safe_load_all(p.read_text())
+              if doc and doc.get("kind") == "Deployment" and doc["metadata"]["name"] == "vllm"]
+    for args in found:
+        parsed = parse_router_args(args)
+        assert parsed.service_discovery and parsed.policy == "cache_aware"
+        assert parsed.service_discovery_port == 8000
+        assert all(labels[0].get(k) == v for k, v in parsed.selector.items()) and parsed.selector
+    try:
+        parse_router_args(found[0] + ["--polcy", "round_robin"])
+    except SystemExit:
+        pass
+    else:
+        raise AssertionError("a misspelt flag parsed")
