@@ -5,7 +5,8 @@ Run: ``python labs/api/no_chat_template.py``
 A chat request needs the model's chat template to turn messages into one prompt. Base models
 such as ``facebook/opt-125m`` or ``microsoft/DialoGPT-small`` ship none. The lab makes such a
 model's tokenizer from the workshop's (``WORKSHOP_MODEL_DIR``, default
-``.workshop/models/SmolLM2-135M-Instruct``) by saving it without its template, then:
+``.workshop/models/SmolLM2-135M-Instruct``; a Hugging Face ID also works) by saving it without
+its template, then:
 
 1. renders a conversation with vLLM's own function (``safe_apply_chat_template`` in
    ``vllm/renderers/hf.py``, vLLM 0.32), which the server runs on every chat request: it raises
@@ -19,6 +20,7 @@ Prints one line per step; exits 1 if vLLM renders the conversation without a tem
 """
 import logging
 import os
+import re
 import tempfile
 import types
 import warnings
@@ -37,11 +39,17 @@ CHAT = [{"role": "user", "content": "Where is order ACME-1042?"}]
 def main() -> int:
     client = workshop.client()
     model = workshop.model(client)
-    if not os.path.isdir(MODEL_DIR):
-        raise workshop.WorkshopError(f"no model folder at {MODEL_DIR}.\n  fix: run ./scripts/start "
-                                     "(it prepares the model), or export WORKSHOP_MODEL_DIR=<a model folder>")
-    from transformers import AutoTokenizer
-    from vllm.renderers.hf import safe_apply_chat_template
+    try:
+        from transformers import AutoTokenizer
+        from vllm.renderers.hf import safe_apply_chat_template
+    except ImportError as exc:
+        raise workshop.WorkshopError(
+            f"this lab runs vLLM's own code, and this environment has no vLLM ({exc}).\n  fix: run "
+            "it where vLLM is installed (the CPU or GPU set-up of 'Before you begin')") from exc
+    if not os.path.isdir(MODEL_DIR) and not re.fullmatch(r"[\w.-]+/[\w.-]+", MODEL_DIR):
+        raise workshop.WorkshopError(
+            f"no model folder at {MODEL_DIR}.\n  fix: run ./scripts/start (it prepares the model), "
+            "or export WORKSHOP_MODEL_DIR=<a model folder, or a Hugging Face ID such as Qwen/Qwen3-0.6B>")
 
     # --8<-- [start:no-template]
     workdir = tempfile.TemporaryDirectory(prefix="no-template-")  # removed when the lab ends

@@ -21,11 +21,19 @@ os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
 logging.getLogger("vllm").setLevel(logging.ERROR)
 warnings.simplefilter("ignore", DeprecationWarning)
 
+import workshop  # noqa: E402
+
 MODEL = "Qwen/Qwen3-8B"
 FLAGS = ["--dtype", "float32", "--max-model-len", "4096"]
 
 
 def main() -> int:
+    try:
+        import vllm  # noqa: F401
+    except ImportError as exc:
+        raise workshop.WorkshopError(
+            f"this lab reads the installed vLLM, and this environment has none ({exc}).\n  fix: run "
+            "it where vLLM is installed (the CPU or GPU set-up of 'Before you begin')") from exc
     # --8<-- [start:compare]
     from vllm.entrypoints.cli import serve
     from vllm.entrypoints.launchers.api_server import entry
@@ -52,7 +60,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    import workshop
-
-    workshop.no_options()  # an option it does not take ends it with error/fix
-    raise SystemExit(main())
+    workshop.run(main, arguments=False)
