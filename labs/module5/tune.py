@@ -29,7 +29,6 @@ are printed) or the workload fails.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import time
@@ -144,7 +143,7 @@ def workload(settings: dict, quick: bool) -> list[list[dict]]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("experiment", nargs="?", choices=EXPERIMENTS)
     ap.add_argument("--quick", action="store_true", help="half the requests")
     ap.add_argument("--list", action="store_true", help="list the experiments and exit")

@@ -98,7 +98,8 @@ def vllm_offline(convs: list[list[dict]], max_tokens: int) -> tuple[int, float]:
     """(output tokens, seconds): ``LLM.chat`` on all conversations as one batch (start-up not timed)."""
     from vllm import LLM, SamplingParams
 
-    llm = LLM(model=MODEL_DIR, dtype="float32", enforce_eager=True, max_model_len=2048, seed=0)
+    with workshop.waiting("loading the model into this process"):
+        llm = LLM(model=MODEL_DIR, dtype="float32", enforce_eager=True, max_model_len=2048, seed=0)
     params = SamplingParams(temperature=0, max_tokens=max_tokens, ignore_eos=True)
     llm.chat(convs[:1], params, use_tqdm=False)     # warm-up, not timed
     start = time.perf_counter()
@@ -109,7 +110,7 @@ def vllm_offline(convs: list[list[dict]], max_tokens: int) -> tuple[int, float]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", choices=PROFILES, default="quick")
     ap.add_argument("--requests", type=int, help="N, the requests per vLLM way")
     ap.add_argument("--max-tokens", type=int, help="T, output tokens per request")
@@ -124,11 +125,17 @@ def main() -> int:
     convs = conversations(n)
     model = workshop.model()                # fail fast: server, key and model checked first
     print(f"why vLLM: {model}, {n} requests x {t} output tokens, greedy, float32")
-    ways = [("transformers generate, one at a time", hf_n, *transformers_sequential(convs[:hf_n], t)),
-            ("vLLM server, concurrency 1", n, *asyncio.run(vllm_server(convs, t, 1, model))),
-            (f"vLLM server, concurrency {n}", n, *asyncio.run(vllm_server(convs, t, n, model)))]
+    ways = []
+
+    def measure(way: str, requests: int, run) -> None:
+        # Each way takes seconds to minutes (more on a busy machine): a line while it runs.
+        with workshop.waiting(f"measuring {way}"):
+            ways.append((way, requests, *run()))
+    measure("transformers generate, one at a time", hf_n, lambda: transformers_sequential(convs[:hf_n], t))
+    measure("vLLM server, concurrency 1", n, lambda: asyncio.run(vllm_server(convs, t, 1, model)))
+    measure(f"vLLM server, concurrency {n}", n, lambda: asyncio.run(vllm_server(convs, t, n, model)))
     if offline:
-        ways.append(("vLLM offline, one batch", n, *vllm_offline(convs, t)))
+        measure("vLLM offline, one batch", n, lambda: vllm_offline(convs, t))
 
     base = ways[0][2] / ways[0][3]
     rows = [{"way": way, "requests": reqs, "output_tokens": tokens, "seconds": round(secs, 2),

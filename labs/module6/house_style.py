@@ -21,9 +21,9 @@ Data (all written here, deterministic, nothing downloaded):
 """
 from __future__ import annotations
 
-import argparse
 import re
 
+import workshop
 from acme.db import PRODUCTS
 
 GREETING = "Hi there,"
@@ -115,7 +115,7 @@ def held_out() -> list[str]:
 
 
 def main() -> int:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    workshop.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     train, test = training_set(), held_out()
     print(f"house style: a reply opens with {GREETING!r} and closes with {SIGN_OFF!r}")
     print(f"training examples: {len(train)}, held-out questions: {len(test)}")

@@ -27,7 +27,6 @@ the adapter.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 from pathlib import Path
@@ -82,7 +81,7 @@ def verdict(adapter: int, base: int, n: int) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--adapter", default="acme-tone",
                     help="the adapter's served name (default acme-tone)")
     args = ap.parse_args()

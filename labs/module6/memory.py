@@ -26,11 +26,11 @@ Errors (one ``error:`` line and its ``fix:``, exit status 1): no running server 
 """
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 
 import workshop_server as ws
+import workshop
 from workshop import WorkshopError, run
 
 PROC = Path("/proc")
@@ -78,7 +78,7 @@ def adapters_of(pgid: int, proc: Path = PROC) -> list[str]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", default=["server"],
                     help="servers' names (their PID files are .workshop/run/NAME.pid; default: server)")
     args = ap.parse_args()

@@ -59,7 +59,7 @@ def table(results: list[tuple[str, str, int]], models: list[str], seconds: float
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-model", type=positive, default=8, help="requests per served model (default 8)")
     args = ap.parse_args()
 

@@ -25,7 +25,6 @@ above the server's ``--max-lora-rank``, a name already loaded.
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import httpx
@@ -73,7 +72,7 @@ def show(models: list[str], when: str) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--adapter", default="acme-tone",
                     help="the folder under .workshop/adapters/ (default acme-tone)")
     ap.add_argument("--as", dest="served", default=None,

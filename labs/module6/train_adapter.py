@@ -39,6 +39,7 @@ import sys
 import time
 from pathlib import Path
 
+import workshop
 from workshop import WorkshopError, run
 
 import house_style
@@ -116,7 +117,7 @@ def threads() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--name", type=folder_name, default=None,
                     help="the adapter's folder under .workshop/adapters/ and its served name "
                          "(default: acme-tone for --style house, acme-terse for --style terse)")

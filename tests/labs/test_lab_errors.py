@@ -188,9 +188,6 @@ LIBRARIES = {"labs/workshop.py", "labs/workshop.sh", "labs/workshop_server.py",
 #: Labs whose arguments are vLLM's own, passed on unread: vLLM's parser checks them.
 PASS_THROUGH = {"labs/serve/serve_cpu.sh": "extra flags go to vllm serve",
                 "labs/container/run.sh": "extra arguments go to vllm serve in the container"}
-#: Labs another engineer owns today: their parsers still print argparse's usage.
-NOT_YET = {"labs/module5/why_vllm.py", "labs/module5/tune.py"} | {
-    p.relative_to(ROOT).as_posix() for p in (ROOT / "labs" / "module6").glob("*.py")}
 BAD_OPTION = "--no-such-option"
 
 
@@ -251,7 +248,7 @@ def test_the_walk_finds_every_kind_of_lab():
     assert {"labs/module1/first_chat.py", "labs/module3/tool_choice.py", "labs/module1/offline_batch.py",
             "labs/module1/sse.sh", "labs/container/build.sh", "labs/app/app.py"} <= set(PROGRAMS)
     assert not LIBRARIES & set(PROGRAMS)
-    assert set(PASS_THROUGH) <= set(PROGRAMS) and NOT_YET <= set(PROGRAMS)
+    assert set(PASS_THROUGH) <= set(PROGRAMS)
 
 
 @pytest.fixture(scope="module")
@@ -264,11 +261,7 @@ def option_runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
 
 
 @pytest.mark.parametrize("lab", [lab for lab in PROGRAMS if lab not in PASS_THROUGH])
-def test_an_option_a_lab_does_not_take_is_one_error_and_its_fix(lab, option_runs, request):
-    if lab in NOT_YET:
-        request.applymarker(pytest.mark.xfail(reason="owned by another engineer today: its parser "
-                                              "is argparse.ArgumentParser, not workshop.ArgumentParser",
-                                              strict=False))
+def test_an_option_a_lab_does_not_take_is_one_error_and_its_fix(lab, option_runs):
     p = option_runs[lab]
     found = option_problems(p)
     assert not found, f"{lab} {BAD_OPTION}: {', '.join(found)}\n  stdout: {p.stdout[-600:]}\n  stderr: {p.stderr[-900:]}"

@@ -94,10 +94,6 @@ def test_an_unknown_model_and_an_unknown_route_get_different_fixes(vllm_server):
 
 # ------------------------------------------------------------------ long waits are never silent
 
-#: Labs another engineer owns today (they load a model too, without workshop.waiting yet).
-NOT_YET = {"labs/module5/why_vllm.py"}
-
-
 def test_waiting_prints_while_it_waits(capsys):
     import time
 
@@ -129,8 +125,6 @@ def test_the_walk_finds_the_offline_labs():
 def test_every_model_load_prints_progress(lab, number):
     """Each ``LLM(...)`` of a lab runs inside ``with workshop.waiting(...)``, which prints a line
     every 15 s until the model is loaded (the issue: about 4 silent minutes on a busy machine)."""
-    if lab in NOT_YET:
-        pytest.xfail("owned by another engineer today: wrap its LLM(...) in workshop.waiting")
     lines = (ROOT / lab).read_text(encoding="utf-8").splitlines()
     above = lines[number - 2].strip()
     assert above.startswith("with workshop.waiting("), f"{lab}:{number}: {lines[number - 1].strip()}"
