@@ -12,8 +12,10 @@ nearly as fast as one (Module 5 measures it), so pages run concurrently against 
   ``pytest_xdist_make_scheduler`` hook): xdist's ``loadgroup`` marks do not reach the scheduler
   under pytest 9, whose nodes no longer read the ``_nodeid`` that loadgroup rewrites.
 - **Items marked ``alone`` run with no other item at the same time**: their checks hold only on a
-  quiet server (counters read from ``/metrics``, a timing compared with another). A docs block is
-  ``alone`` when it runs a command of :data:`ALONE_BLOCKS`. Each item holds a shared ``flock`` on
+  quiet server (counters read from ``/metrics``, a timing compared with another), or they keep
+  every core busy with threads of their own, which other work would leave waiting (a training, a
+  model loading). A docs block is ``alone`` when one of its ``$`` commands matches
+  :data:`ALONE_BLOCKS` (both languages) or :data:`CORE_HEAVY_BLOCKS` (the English page). Each item holds a shared ``flock`` on
   ``.workshop/run/schedule.lock`` while it runs, an ``alone`` item an exclusive one; a turnstile
   lock makes new items wait behind a waiting ``alone`` item, so it cannot starve. Module 5's other
   benchmarks run beside other pages: their outputs on the page are elided (``...``), since no two
@@ -38,6 +40,19 @@ LOCK_DIR = ws.RUN_DIR
 ALONE_BLOCKS = {
     r"labs/module5/metrics_watch\.py": "counts the requests and tokens of /metrics, which other pages move",
     r"labs/checkpoint\.py 5\b": "times 8 requests at once against 8 one by one",
+}
+#: Commands that keep every core busy with threads of their own (PyTorch in the lab's process, a
+#: vLLM engine loading): beside other work their threads wait for each other, and the cores are
+#: spent on waiting. Measured in one suite run: why_vllm.py's quick profile 436 s (49 s alone), a
+#: quick adapter training 162 to 377 s (50 s alone). They run alone where they run: on the English
+#: page (its Chinese twin reuses the result of an identical block).
+CORE_HEAVY_BLOCKS = {
+    r"labs/module5/why_vllm\.py": "measures speed, and its transformers and vLLM threads need the cores",
+    r"labs/module5/tune\.py (?!--list)": "starts vLLM servers and measures them",
+    r"labs/module6/train_adapter\.py": "trains with PyTorch threads on every core",
+    r"labs/module1/offline_batch\.py|labs/module2/offline\.py|labs/module3/offline_tools\.py":
+        "loads vLLM's engine into the lab's own process",
+    r"scripts/server\.py start --name (?!router)": "a vLLM server loading its model",
 }
 #: Pages that change the same files, and the unit they form: ACME's database
 #: (``.workshop/acme/acme.db``), which Module 4's page resets while Module 3's and the app's read it.
@@ -65,8 +80,14 @@ def pytest_collection_modifyitems(items) -> None:
         example = getattr(item, "example", None)   # a Sybil item: one block of a page
         if example is None:
             continue
-        for pattern, why in ALONE_BLOCKS.items():
-            if re.search(pattern, str(example.parsed)):
+        lines = str(example.parsed).splitlines()
+        prompts = [line for line in lines if line.startswith("$ ")]
+        # A console block's commands follow "$ "; a bash block is all commands; an include of a
+        # lab's source (--8<--) runs nothing.
+        commands = "\n".join(prompts or [line for line in lines if not line.startswith("--8<--")])
+        heavy = CORE_HEAVY_BLOCKS if item.nodeid.startswith("docs/en/") else {}
+        for pattern, why in {**ALONE_BLOCKS, **heavy}.items():
+            if re.search(pattern, commands):
                 item.add_marker(pytest.mark.alone(why))
 
 

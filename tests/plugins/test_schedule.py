@@ -48,3 +48,33 @@ def test_the_blocks_that_need_a_quiet_server_are_found_on_the_pages():
     text = "\n".join(pages.read("en", page) for page in pages.pages("en"))
     for pattern in schedule.ALONE_BLOCKS:
         assert re.search(pattern, text), pattern
+
+
+def test_core_heavy_commands_run_alone_on_the_english_page_only():
+    """A block that runs a core-heavy command is ``alone`` on the English page; its Chinese twin
+    (which reuses that result) and a block that only shows the lab's source are not; every pattern
+    of CORE_HEAVY_BLOCKS marks some block (else it marks nothing)."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    def marked(nodeid: str, block: str) -> bool:
+        item = SimpleNamespace(nodeid=nodeid, example=SimpleNamespace(parsed=block), markers=[])
+        item.add_marker = item.markers.append
+        schedule.pytest_collection_modifyitems([item])
+        return any(m.name == "alone" for m in item.markers if isinstance(m, pytest.MarkDecorator))
+
+    train = "$ python labs/module6/train_adapter.py --profile quick\nadapter acme-tone: ...\n"
+    assert marked("docs/en/module6.md::sybil:docs,line:87,column:1", train)
+    assert not marked("docs/zh/module6.md::sybil:docs,line:67,column:1", train)
+    assert not marked("docs/en/module6.md::x", '--8<-- "labs/module6/train_adapter.py:loop"\n')
+    assert not marked("docs/en/module5.md::x", "$ python labs/module5/tune.py --list\n...\n")
+    assert marked("docs/en/api.md::x", "VLLM_PORT=$P python scripts/server.py start --name embeddings -- \\\n  vllm serve x\n")
+    assert not marked("docs/en/module6.md::x", "$ VLLM_PORT=$P python scripts/server.py start --name router -- \\\n")
+
+    import re
+
+    import pages
+    text = "\n".join(pages.read("en", page) for page in pages.pages("en"))
+    for pattern in schedule.CORE_HEAVY_BLOCKS:
+        assert re.search(pattern, text), pattern
