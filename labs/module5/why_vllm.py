@@ -1,8 +1,9 @@
 """Module 5 lab: why vLLM, measured. The same model and prompts, four ways, in one run.
 
 Run: ``python labs/module5/why_vllm.py [--requests N] [--max-tokens T] [--offline]``
-(``--profile full`` = 32 requests x 64 tokens with the offline batch, about 5 minutes on the
-workshop's 2-core CPU; the default ``quick`` = 16 x 32 without it, about 50 s: measured 49 s)
+(``--profile full`` = 32 requests x 64 tokens with the offline batch and the concurrency sweep,
+about 10 minutes on the workshop's 2-core CPU; the default ``quick`` = 16 x 32 without them,
+about 50 s: measured 49 s on an idle machine)
 
 1. **transformers** ``generate``, one request at a time (how a first prototype often serves a
    model), on the first ``--hf-requests`` prompts (its rate does not depend on how many wait);
@@ -10,7 +11,10 @@ workshop's 2-core CPU; the default ``quick`` = 16 x 32 without it, about 50 s: m
 3. the **vLLM server**, all ``N`` requests at once (concurrency N): continuous batching puts
    them in one batch, and PagedAttention keeps their KV cache without waste;
 4. with ``--offline``, **vLLM offline**: ``LLM.chat`` on all prompts as one batch, in this
-   process (its start-up is not counted).
+   process (its start-up is not counted);
+5. with ``--sweep``, the **server at rising concurrency** (1, 8, 32, 64, 128, then doubling
+   while tokens/s still rises by 5 %): tokens/s and the ratio to transformers at each level, the
+   **peak** (the most tokens/s) and the **knee** (the first level with 90 % of the peak).
 
 Every way generates exactly ``T`` tokens per request (``min_new_tokens`` / ``ignore_eos``),
 greedy, float32, from the same chat-formatted ACME questions (``bench.conversations``). Prints
@@ -39,8 +43,46 @@ os.environ.setdefault("PYTHONWARNINGS", "ignore:`torch.distributed.reduce_op` is
 import workshop
 from bench import MODEL_DIR, conversations, save, shown
 
-PROFILES = {"quick": {"requests": 16, "max_tokens": 32, "hf_requests": 4, "offline": False},
-            "full": {"requests": 32, "max_tokens": 64, "hf_requests": 32, "offline": True}}
+PROFILES = {"quick": {"requests": 16, "max_tokens": 32, "hf_requests": 4, "offline": False, "sweep": False},
+            "full": {"requests": 32, "max_tokens": 64, "hf_requests": 32, "offline": True, "sweep": True}}
+#: The sweep's first levels; it goes on doubling while tokens/s still rises by RISE.
+SWEEP = (1, 8, 32, 64, 128)
+RISE = 1.05
+#: The knee: the first concurrency that reaches this share of the peak's tokens/s.
+KNEE_SHARE = 0.9
+
+
+def sweep(convs_for, max_tokens: int, model: str, base: float,
+          known: dict[int, tuple[int, int, float]] | None = None) -> list[dict]:
+    """tokens/s of the server at each concurrency of :data:`SWEEP`, then doubling until the rise is
+    below :data:`RISE` (the server's ``--max-num-seqs`` caps a batch; beyond it requests queue).
+    Each level sends ``max(32, concurrency)`` requests (``convs_for(n)``), so a batch can fill.
+    ``known`` holds levels measured already, ``{concurrency: (requests, tokens, seconds)}`` (the
+    ways above), which are not measured again. Returns rows ``{concurrency, requests,
+    output_tokens, seconds, tokens_per_s, vs_transformers}``."""
+    known = known or {}
+    rows, level, levels = [], 0, list(SWEEP)
+    while level < len(levels):
+        c = levels[level]
+        n = max(32, c)
+        if known.get(c, (None,))[0] == n:
+            _, tokens, secs = known[c]
+        else:
+            with workshop.waiting(f"measuring the server at concurrency {c} ({n} requests)"):
+                tokens, secs = asyncio.run(vllm_server(convs_for(n), max_tokens, c, model))
+        rows.append({"concurrency": c, "requests": n, "output_tokens": tokens, "seconds": round(secs, 2),
+                     "tokens_per_s": round(tokens / secs, 1), "vs_transformers": round(tokens / secs / base, 1)})
+        if level == len(levels) - 1 and len(rows) > 1 and rows[-1]["tokens_per_s"] >= RISE * rows[-2]["tokens_per_s"]:
+            levels.append(c * 2)   # still rising: one more level
+        level += 1
+    return rows
+
+
+def knee_and_peak(rows: list[dict]) -> tuple[dict, dict]:
+    """(the knee row: the first that reaches KNEE_SHARE of the peak's tokens/s, the peak row)."""
+    peak = max(rows, key=lambda r: r["tokens_per_s"])
+    knee = next(r for r in rows if r["tokens_per_s"] >= KNEE_SHARE * peak["tokens_per_s"])
+    return knee, peak
 
 
 # --8<-- [start:transformers]
@@ -117,6 +159,9 @@ def main() -> int:
     ap.add_argument("--hf-requests", type=int, help="requests for transformers (its rate is per request)")
     ap.add_argument("--offline", action=argparse.BooleanOptionalAction, default=None)
     ap.add_argument("--expect", type=float, default=2.0, help="the least speed-up that counts as sane")
+    ap.add_argument("--sweep", action=argparse.BooleanOptionalAction, default=None,
+                    help="the server at concurrency 1, 8, 32, 64, 128 and on while tokens/s rises "
+                         "(default: with --profile full)")
     args = ap.parse_args()
     p = PROFILES[args.profile]
     n, t = args.requests or p["requests"], args.max_tokens or p["max_tokens"]
@@ -145,7 +190,22 @@ def main() -> int:
     for r in rows:
         print(f"{r['way']:<38} {r['requests']:>8} {r['output_tokens']:>7} {r['seconds']:>8.2f} "
               f"{r['tokens_per_s']:>9.1f} {r['vs_transformers']:>15.1f}x")
-    path = save("why_vllm", {"model": model, "requests": n, "max_tokens": t, "ways": rows})
+    record = {"model": model, "requests": n, "max_tokens": t, "ways": rows}
+    sweeping = p["sweep"] if args.sweep is None else args.sweep
+    if sweeping:
+        measured = {1: ways[1][1:], n: ways[2][1:]}   # (requests, tokens, seconds) of the server's ways
+        levels = sweep(conversations, t, model, base, measured)
+        knee, peak = knee_and_peak(levels)
+        print(f"\nthe server at each concurrency ({t} output tokens per request):")
+        print(f"{'concurrency':>11} {'requests':>8} {'tokens':>7} {'seconds':>8} {'tokens/s':>9} {'vs transformers':>16}")
+        for r in levels:
+            print(f"{r['concurrency']:>11} {r['requests']:>8} {r['output_tokens']:>7} {r['seconds']:>8.2f} "
+                  f"{r['tokens_per_s']:>9.1f} {r['vs_transformers']:>15.1f}x")
+        print(f"peak: {peak['tokens_per_s']:.1f} tokens/s at concurrency {peak['concurrency']} "
+              f"({peak['vs_transformers']:.1f}x transformers); knee: concurrency {knee['concurrency']} "
+              f"(the first level with {KNEE_SHARE:.0%} of the peak)")
+        record.update(sweep=levels, knee=knee["concurrency"], peak=peak["concurrency"])
+    path = save("why_vllm", record)
     print(f"saved: {shown(path)}")
     best = max(r["vs_transformers"] for r in rows[1:])
     if best < args.expect:
