@@ -10,6 +10,8 @@ tools only for gpt-oss models, through the Harmony format and ``--tool-server``
 "gpt_oss"``); with any other model the tool is **ignored**, and so is ``require_approval``. The lab
 proves it on your server: it points ``server_url`` at a port where it listens itself, sends the
 request, and counts the connections vLLM made to it (none) and the MCP items in the output (none).
+The reply is the model's text alone; its status is ``incomplete (max_output_tokens)`` when that
+text reached the request's ``max_output_tokens`` (30, kept small), which says nothing about MCP.
 That is why the approval step of this module lives in the client. Exits 1 if vLLM did contact the
 "MCP server" or returned an MCP item (a model that supports it).
 """
@@ -50,7 +52,8 @@ def main() -> int:
         print("vLLM parses the tool as:", type(parsed.tools[0]).__name__, parsed.tools[0].server_label)
         response = client.responses.create(**request)
         kinds = [item.type for item in response.output]
-        print(f"status: {response.status} | output items: {kinds}")
+        why = f" ({response.incomplete_details.reason})" if response.incomplete_details else ""
+        print(f"status: {response.status}{why} | output items: {kinds}")
         # --8<-- [end:request]
         done.set()
         watcher.join()

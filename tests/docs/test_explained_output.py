@@ -1,0 +1,68 @@
+"""What a learner sees printed, the page explains.
+
+A block's expected output may hide a line behind ``...``, but the learner reads the real one.
+Words in it that a learner cannot interpret on their own (a status, a route nobody mentioned) are
+listed here with the command that prints them: the test checks that the real output (from the
+live server, or the lab run for real) still contains each word, and that the page's prose, in
+both languages, names it outside its code blocks.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+import pages
+
+ROOT = pages.ROOT
+PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+
+
+def lab_output(*args: str) -> str:
+    p = subprocess.run([PYTHON, *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(ROOT / "labs")})
+    assert p.returncode == 0, p.stdout + p.stderr
+    return p.stdout
+
+
+def routes(base_url: str) -> str:
+    """The server's ``/v1/`` routes, as the API guide's route-list command prints them."""
+    root = base_url.removesuffix("/v1")
+    with urllib.request.urlopen(f"{root}/openapi.json", timeout=30) as r:
+        return str(sorted(p for p in json.load(r)["paths"] if p.startswith("/v1/")))
+
+
+#: (page, word, where it is printed): what the page must explain.
+PRINTED = [
+    ("module4.md", "incomplete (max_output_tokens)", lambda srv: lab_output("labs/module4/vllm_mcp.py")),
+    ("api.md", "/v1/systemone", lambda srv: routes(srv.base_url)),
+]
+
+
+def prose(lang: str, page: str) -> str:
+    return " ".join(" ".join(pages.outside_fences(pages.read(lang, page))).split())
+
+
+@pytest.mark.parametrize("page, word, printed", PRINTED, ids=[f"{p}:{w}" for p, w, _ in PRINTED])
+def test_printed_words_are_explained_on_the_page(vllm_server, page, word, printed):
+    output = printed(vllm_server)
+    assert word in output, f"the output no longer contains {word!r}; update this list:\n{output}"
+    for lang in pages.LANGS:
+        assert word in prose(lang, page), f"docs/{lang}/{page} prints {word!r} but its prose does not explain it"
+
+
+def test_the_structured_decisions_route_answers_as_the_api_guide_says(vllm_server):
+    """The API guide's sentence on /v1/systemone: HTTP 501 with this message on the workshop's model."""
+    request = urllib.request.Request(
+        f"{vllm_server.base_url}/systemone", method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"state": "Order ACME-1042 shipped on 29 May.",
+                         "questions": {"shipped": {"type": "boolean"}}}).encode())
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code == 501
+    assert "The model does not support the structured decision API" in err.value.read().decode()
+    assert "The model does not support the structured decision API" in prose("en", "api.md")
