@@ -236,3 +236,23 @@ def test_the_build_context_of_the_pages_docker_build_is_small():
             f"the Containerfile copies {source}, which the ignore file leaves out: {sorted(files)}"
     assert not any(f.startswith((".venv/", ".workshop/", ".git/", "docs/")) for f in files), sorted(files)
     assert size_kb < 1024, f"the build context is {size_kb} KB: {sorted(files)}"
+
+
+def test_base_sh_builds_nothing_where_docker_hub_answers(tmp_path):
+    """The page shows base.sh before build.sh; a reader whose machine reaches Docker Hub types it
+    too: it says the build pulls its base from there and builds nothing (no root needed)."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "curl").write_text("#!/bin/sh\nexit 0\n")             # Docker Hub answers
+    (fake / "fake-podman").write_text("#!/bin/sh\nexit 1\n")      # no local base image yet
+    (fake / "mmdebstrap").write_text("#!/bin/sh\necho called >&2; exit 1\n")
+    for f in fake.iterdir():
+        f.chmod(0o755)
+    env = {"PATH": f"{fake}:{os.environ['PATH']}", "CONTAINER_ENGINE": "fake-podman",
+           "ROOT": str(tmp_path)}   # its state folder (logs) under tmp_path
+    p = sh("bash", "labs/container/base.sh", env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "docker.io answers" in p.stdout and "localhost/workshop-base:bookworm" in p.stdout, p.stdout
+    assert "called" not in p.stderr
+    forced = sh("bash", "labs/container/base.sh", env={**env, "BUILD_BASE": "1"}, timeout=60)
+    assert "docker.io answers" not in forced.stdout   # build.sh's call goes on to build
