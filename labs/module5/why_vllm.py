@@ -36,6 +36,11 @@ import time
 
 # Before vLLM is imported (offline way); as in labs/module1/offline_batch.py.
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+# vLLM's offline engine otherwise keeps one core for this process (its log: "core ids=[0]",
+# "reserved_cpus=[1]" on 2 cores) and ran at about half the server's speed; the server profile
+# (labs/serve/serve_cpu.sh) gives inference every core, and so does this lab.
+os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{(os.cpu_count() or 1) - 1}")
+os.environ.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", "0")
 os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
 os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
 os.environ.setdefault("PYTHONWARNINGS", "ignore:`torch.distributed.reduce_op` is deprecated:FutureWarning")

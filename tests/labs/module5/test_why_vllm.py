@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import load_lab
+from support import ROOT, load_lab
 
 why_vllm = load_lab("labs/module5/why_vllm.py")
 
@@ -46,3 +46,14 @@ def test_the_sweep_stops_at_the_first_levels_when_the_rate_falls(monkeypatch, qu
     assert [r["concurrency"] for r in rows] == [1, 8, 32, 64, 128]
     knee, peak = why_vllm.knee_and_peak(rows)
     assert (knee["concurrency"], peak["concurrency"]) == (64, 64)
+
+
+def test_the_offline_engine_gets_every_core_as_the_server_does():
+    """The page says the offline batch was slow because vLLM's offline engine kept one of the two
+    cores for the lab's process, and that the lab now binds every core, as the server profile."""
+    import os
+
+    assert why_vllm.os.environ["VLLM_CPU_NUM_OF_RESERVED_CPU"] == "0"
+    assert why_vllm.os.environ["VLLM_CPU_OMP_THREADS_BIND"] == f"0-{os.cpu_count() - 1}"
+    text = (ROOT / "labs" / "serve" / "serve_cpu.sh").read_text()
+    assert 'VLLM_CPU_NUM_OF_RESERVED_CPU="${VLLM_CPU_NUM_OF_RESERVED_CPU:-0}"' in text
