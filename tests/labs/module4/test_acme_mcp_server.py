@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -44,6 +46,34 @@ def call(tool: str, arguments: dict, **session_options) -> types.CallToolResult:
     return asyncio.run(asyncio.wait_for(go(), 120))
 
 
+def call_over_http(tool: str, arguments: dict) -> types.CallToolResult:
+    """The same through streamable HTTP (``--http --port N``), a plain SDK client again."""
+    from mcp.client.streamable_http import streamable_http_client
+    from workshop_server import free_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, SERVER, "--http", "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    async def go():
+        for _ in range(100):  # wait until it listens
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                await asyncio.sleep(0.2)
+        async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                return await session.call_tool(tool, arguments)
+
+    try:
+        return asyncio.run(asyncio.wait_for(go(), 120))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def text(result: types.CallToolResult) -> str:
     return " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
 
@@ -58,6 +88,10 @@ def test_a_refund_through_a_client_that_cannot_ask_a_person_is_a_readable_refusa
     message = text(result)
     assert "confirm" in message and "cannot ask" in message, message
     assert "Method not found" not in message, message
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    over_http = call_over_http("issue_refund", {"order_id": "ACME-1046", "amount_cents": 2000,
+                                                "reason": "the hose leaks"})
+    assert over_http.is_error and "cannot ask" in text(over_http), text(over_http)
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
 
 
