@@ -59,8 +59,14 @@ def run_lab(lab: str, timeout: float = 120, **env: str) -> subprocess.CompletedP
             environ.pop(name, None)
         else:
             environ[name] = value
-    return subprocess.run(runner + [lab, *ARGS.get(lab, [])], cwd=ROOT, env=environ,
-                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    command = runner + [lab, *ARGS.get(lab, [])]
+    try:
+        return subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        # One lab that hangs fails its own row, not every lab's (the matrix runs them together).
+        out, err = (x.decode(errors="replace") if isinstance(x, bytes) else x or "" for x in (exc.stdout, exc.stderr))
+        return subprocess.CompletedProcess(command, -9, out, f"{err}\n[timed out after {timeout:.0f} s]")
 
 
 def problems(p: subprocess.CompletedProcess) -> list[str]:
