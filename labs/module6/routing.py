@@ -348,8 +348,9 @@ def failover(args) -> int:
         previous = now
     forwarded = int(sum(counts["after it"].values()) - sum(start.values()))
     if forwarded > len(results):
-        print(f"the router forwarded {forwarded} times for {len(results)} requests: {forwarded - len(results)} "
-              "retries of requests that the stopping replica did not answer")
+        retries = forwarded - len(results)
+        print(f"the router forwarded {forwarded} times for {len(results)} requests: {retries} "
+              f"retr{'y' if retries == 1 else 'ies'} of requests that the stopping replica did not answer")
     failed = len(results) - outcomes.get("answered", 0)
     if failed:
         print(f"{failed} requests failed: the client must retry them (the router retried what it could)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -16,7 +17,9 @@ import urllib.request
 import pytest
 
 import workshop_server as ws
-from support import ROOT
+from support import ROOT, load_lab
+
+routing = load_lab("labs/module6/routing.py")
 
 LAB = "labs/module6/routing.py"
 
@@ -94,3 +97,52 @@ def test_options_it_needs_and_options_it_does_not_take(vllm_server):
     assert "no-such-option" in one_error(run("policies", "--no-such-option"))
     p = run("failover", "--replicas", vllm_server.root, "--stop", "no-such-server")
     assert "no server named 'no-such-server'" in one_error(p)
+
+
+# ------------------------------------------------------------------ the recorded run the page shows
+
+RECORD = ROOT / "labs" / "module6" / "record"
+
+
+def rows(text: str) -> dict[str, list[str]]:
+    """The table rows of a recorded ``policies`` or ``direct`` output, by their first column."""
+    found = {}
+    for line in text.splitlines():
+        for way in ("round_robin", "cache_aware", "no router"):
+            cells = line[len(way):].split()
+            if line.startswith(way) and cells and cells[0].isdigit():   # not the verdict line
+                found[way] = cells
+    return found
+
+
+def test_the_recorded_table_is_its_json_column_by_column():
+    """Each figure of ``record/routing.txt`` is the one in the JSON the page's prose renders
+    (``record()`` macros): requests and cached tokens per replica, the share cached, TTFT p50 and
+    p95, tokens/s; and the machine and versions are recorded."""
+    policies = json.loads((RECORD / "routing_policies.json").read_text())
+    direct = json.loads((RECORD / "routing_direct.json").read_text())
+    table = rows((RECORD / "routing.txt").read_text())
+    runs = [(table[p], policies["runs"][p]) for p in ("round_robin", "cache_aware")]
+    runs.append((table["no router"], direct))
+    for cells, run in runs:
+        per = list(run["replicas"].values())
+        text = " ".join(cells)
+        assert text.startswith(" + ".join(str(r["requests"]) for r in per)), (text, per)
+        share = 100 * sum(r["cached_tokens"] for r in per) / sum(r["prompt_tokens"] for r in per)
+        assert f"{share:.1f} %" in text
+        assert "(" + ", ".join(f"{r['cached_tokens']}/{r['prompt_tokens']}" for r in per) + ")" in text
+        assert cells[-3:] == [f"{run['ttft_p50_ms']:.0f}", f"{run['ttft_p95_ms']:.0f}", f"{run['tokens_per_s']:.1f}"]
+    for policy in ("round_robin", "cache_aware"):
+        share = 100 * routing.hit_rate(policies["runs"][policy])
+        assert policies["cached_share"][policy] == round(share, 1)
+    for record in (policies, direct):
+        assert record["machine"]["versions"].get("vllm-router") == "0.1.17"
+        assert record["machine"]["cores"] and "load_average_1m_at_the_end" in record["machine"]
+
+
+def test_the_recorded_failover_lost_no_request():
+    """The page says every request was answered while a replica stopped: the record says so."""
+    text = (RECORD / "failover.txt").read_text()
+    sent, answered = re.search(r"^(\d+) requests, one every [\d.]+ s: (\d+) answered$", text, re.M).groups()
+    assert sent == answered
+    assert "stopping record-replica-b" in text and "during the stop" in text
