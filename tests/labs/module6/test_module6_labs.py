@@ -3,7 +3,7 @@
 The house-style check must be able to fail; the training and held-out sets must be disjoint and
 the training replies must follow the style they teach; the training examples must put the loss on
 the reply only; the process-group memory sum is checked on a fake ``/proc``; bad command-line
-options and missing inputs end with one ``error:``/``fix:`` or argparse's usage, never a traceback.
+options and missing inputs end with one ``error:``/``fix:``, never a traceback.
 """
 from __future__ import annotations
 
@@ -149,9 +149,11 @@ def run_lab(*args: str, **env: str) -> subprocess.CompletedProcess:
     ["labs/module6/memory.py", "--bogus"],
     ["labs/module6/runtime_lora.py", "--bogus"],
 ])
-def test_bad_options_get_usage_not_a_traceback(args):
+def test_bad_options_get_one_error_and_its_fix(args):
     p = run_lab(*args)
-    assert p.returncode == 2 and "usage:" in p.stderr and "Traceback" not in p.stderr, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert lines[0].startswith("error: ") and lines[1].strip().startswith("fix: ") and len(lines) == 2, p.stderr
 
 
 @pytest.mark.parametrize("args, says", [
