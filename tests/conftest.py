@@ -18,6 +18,17 @@ from workshop_server import free_port  # noqa: F401 - the tests' one free-port f
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _environment_unchanged():
+    """Each test leaves ``os.environ`` as it found it: a lab loaded by a test may set variables
+    for its own engine at import, which later servers and page terminals would inherit."""
+    from plugins.servers import restore_environment
+
+    saved = dict(os.environ)
+    yield
+    restore_environment(saved)
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
     """``mkdocs build --strict`` of both languages, once per test session (also across

@@ -34,19 +34,22 @@ import asyncio
 import os
 import time
 
-# Before vLLM is imported (offline way); as in labs/module1/offline_batch.py.
-os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-# vLLM's offline engine otherwise keeps one core for this process (its log: "core ids=[0]",
-# "reserved_cpus=[1]" on 2 cores) and ran at about half the server's speed; the server profile
-# (labs/serve/serve_cpu.sh) gives inference every core, and so does this lab.
-os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{(os.cpu_count() or 1) - 1}")
-os.environ.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", "0")
-os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
-os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
-os.environ.setdefault("PYTHONWARNINGS", "ignore:`torch.distributed.reduce_op` is deprecated:FutureWarning")
-
 import workshop
 from bench import MODEL_DIR, conversations, save, shown
+
+
+def engine_environment() -> None:
+    """The environment of this process's torch and offline vLLM engine, set before either is
+    imported (``main`` calls it first; importing the lab changes nothing)."""
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+    # vLLM's offline engine otherwise keeps one core for this process (its log: "core ids=[0]",
+    # "reserved_cpus=[1]" on 2 cores) and ran at about half the server's speed; the server profile
+    # (labs/serve/serve_cpu.sh) gives inference every core, and so does this lab.
+    os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{(os.cpu_count() or 1) - 1}")
+    os.environ.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", "0")
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore:`torch.distributed.reduce_op` is deprecated:FutureWarning")
 
 PROFILES = {"quick": {"requests": 16, "max_tokens": 32, "hf_requests": 4, "offline": False, "sweep": False},
             "full": {"requests": 32, "max_tokens": 64, "hf_requests": 32, "offline": True, "sweep": True}}
@@ -157,6 +160,7 @@ def vllm_offline(convs: list[list[dict]], max_tokens: int) -> tuple[int, float]:
 
 
 def main() -> int:
+    engine_environment()
     ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", choices=PROFILES, default="quick")
     ap.add_argument("--requests", type=int, help="N, the requests per vLLM way")

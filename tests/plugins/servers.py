@@ -207,12 +207,26 @@ def _interrupt(signum, frame):  # noqa: ARG001 - signal API
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+#: The environment once the session is configured, before any test module is imported.
+_ENVIRONMENT: dict[str, str] = {}
+
+
+def restore_environment(saved: dict[str, str]) -> None:
+    """Make ``os.environ`` equal to ``saved`` again (keys added since removed, values put back)."""
+    for name in set(os.environ) - set(saved):
+        del os.environ[name]
+    os.environ.update(saved)
+
+
 def pytest_configure(config) -> None:
-    """Main process: name the session, pick the URLs, make sure the servers stop however it ends."""
+    """Main process: name the session, pick the URLs, make sure the servers stop however it ends.
+    Every process: remember the environment (see :func:`pytest_collection_finish`)."""
+    if _is_main(config):
+        os.environ["WORKSHOP_TEST_SESSION"] = uuid.uuid4().hex
+        _pick_urls()
+    _ENVIRONMENT.update(os.environ)
     if not _is_main(config):
         return
-    os.environ["WORKSHOP_TEST_SESSION"] = uuid.uuid4().hex
-    _pick_urls()
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
     atexit.register(stop_session_servers)
@@ -223,8 +237,14 @@ def pytest_unconfigure(config) -> None:
         stop_session_servers()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session) -> None:
-    """Start the servers the collected items need, without waiting (see the module docstring)."""
+    """Start the servers the collected items need, without waiting (see the module docstring).
+
+    First the environment is put back as it was before collection: a lab that a test module
+    imports may set variables for its own vLLM engine (``VLLM_LOGGING_LEVEL=ERROR`` hid the server
+    log's INFO lines that Module 1 reads), and the servers and the pages' terminals start from it."""
+    restore_environment(_ENVIRONMENT)
     if session.config.option.collectonly:
         return
     for name, (fixture, _) in SPECS.items():

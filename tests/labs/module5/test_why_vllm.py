@@ -48,12 +48,15 @@ def test_the_sweep_stops_at_the_first_levels_when_the_rate_falls(monkeypatch, qu
     assert (knee["concurrency"], peak["concurrency"]) == (64, 64)
 
 
-def test_the_offline_engine_gets_every_core_as_the_server_does():
+def test_the_offline_engine_gets_every_core_as_the_server_does(monkeypatch):
     """The page says the offline batch was slow because vLLM's offline engine kept one of the two
     cores for the lab's process, and that the lab now binds every core, as the server profile."""
     import os
 
-    assert why_vllm.os.environ["VLLM_CPU_NUM_OF_RESERVED_CPU"] == "0"
-    assert why_vllm.os.environ["VLLM_CPU_OMP_THREADS_BIND"] == f"0-{os.cpu_count() - 1}"
+    for name in ("VLLM_CPU_NUM_OF_RESERVED_CPU", "VLLM_CPU_OMP_THREADS_BIND", "VLLM_LOGGING_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    why_vllm.engine_environment()
+    assert os.environ["VLLM_CPU_NUM_OF_RESERVED_CPU"] == "0"
+    assert os.environ["VLLM_CPU_OMP_THREADS_BIND"] == f"0-{os.cpu_count() - 1}"
     text = (ROOT / "labs" / "serve" / "serve_cpu.sh").read_text()
     assert 'VLLM_CPU_NUM_OF_RESERVED_CPU="${VLLM_CPU_NUM_OF_RESERVED_CPU:-0}"' in text
