@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import mcp_types as types
 import pytest
@@ -20,16 +19,6 @@ from mcp.client.stdio import get_default_environment, stdio_client
 from support import ROOT
 
 SERVER = "labs/module4/acme_mcp_server.py"
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Path:
-    """A fresh ACME database for one test (``ACME_DB``), inherited by the server."""
-    path = tmp_path / "acme.db"
-    monkeypatch.setenv("ACME_DB", str(path))
-    from acme.db import create
-    create(path)
-    return path
 
 
 def call(tool: str, arguments: dict, **session_options) -> types.CallToolResult:

@@ -22,16 +22,6 @@ AGENT = "labs/module4/agent.py"
 REFUND = "Please refund 20 dollars on order ACME-1046, the hose leaks."
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Path:
-    """A fresh ACME database for one test (``ACME_DB``), inherited by the agent and its servers."""
-    path = tmp_path / "acme.db"
-    monkeypatch.setenv("ACME_DB", str(path))
-    from acme.db import create
-    create(path)
-    return path
-
-
 def agent(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, AGENT, *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL, env={**os.environ, **env})
