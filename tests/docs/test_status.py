@@ -85,9 +85,9 @@ def test_header_parsing_can_fail():
 FIXED_PORT = re.compile(r"\b(?:VLLM_PORT|WORKSHOP_SITE_PORT|API_KEY_DEMO_PORT)=\d+|--port[ =]\d+")
 DEFAULT = re.compile(r"\b(\w+_PORT):-(\d+)")
 #: The workshop's own defaults: the server on 8000, the site on 8001. Nothing else is fixed.
-#: The workshop's own ports; CONTAINER_PORT 8000 is the systemd service's (labs/container/service.sh):
+#: The workshop's own ports; SERVICE_PORT 8000 is the systemd service's (labs/container/service.sh):
 #: a service needs a fixed address, and it takes the workshop server's.
-DEFAULTS = {("VLLM_PORT", "8000"), ("WORKSHOP_SITE_PORT", "8001"), ("CONTAINER_PORT", "8000")}
+DEFAULTS = {("VLLM_PORT", "8000"), ("WORKSHOP_SITE_PORT", "8001"), ("SERVICE_PORT", "8000")}
 
 
 def fixed_ports(text: str) -> list[str]:
