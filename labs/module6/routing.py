@@ -82,6 +82,7 @@ FOLLOW_UPS = ["Thanks. And how long does that take?", "Is there anything I need 
 
 
 def _root(url: str) -> str:
+    """A server's root URL (``/health``, ``/metrics``) from its root or its ``/v1`` URL."""
     return url.rstrip("/").removesuffix("/v1")
 
 
@@ -133,6 +134,8 @@ def routed(metrics_url: str) -> dict[str, float]:
 
 
 def check_replicas(replicas: list[str]) -> list[str]:
+    """The replicas' root URLs; raises ``WorkshopError`` (with the fix) when one does not answer
+    ``/metrics``."""
     roots = [_root(u) for u in replicas]
     for root in roots:
         scrape(root)  # raises the error and its fix
@@ -202,12 +205,14 @@ def load(base_url: str, roots: list[str], conversations: int, count: int, max_to
 
 
 def hit_rate(run: dict) -> float:
+    """The share (0 to 1) of a run's prompt tokens that the replicas found in their prefix caches."""
     cached = sum(r["cached_tokens"] for r in run["replicas"].values())
     prompt = sum(r["prompt_tokens"] for r in run["replicas"].values())
     return cached / prompt if prompt else 0.0
 
 
 def show(name: str, run: dict) -> None:
+    """One table row: requests and cached/prompt tokens per replica, TTFT p50/p95 (ms), tokens/s."""
     spread = " + ".join(f"{r['requests']}" for r in run["replicas"].values())
     hits = ", ".join(f"{r['cached_tokens']}/{r['prompt_tokens']}" for r in run["replicas"].values())
     print(f"{name:<13} {spread:>9} {100 * hit_rate(run):6.1f} %  ({hits})  "
@@ -231,6 +236,7 @@ def machine() -> dict:
 
 
 def save(name: str, result: dict) -> None:
+    """Write ``result`` with the machine's facts to ``.workshop/bench/routing_NAME.json``."""
     path = RESULT.with_name(f"routing_{name}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**result, "machine": machine()}, indent=1) + "\n")
@@ -383,6 +389,7 @@ def main() -> int:
 
 
 def models() -> int:
+    """The ``models`` mode (see the module docstring); 0 when every registered model answered."""
     root = workshop.server_root()
     try:
         workers = httpx.get(f"{root}/workers", timeout=10).json()["workers"]
