@@ -37,8 +37,7 @@ ws_no_options() {  # ws_no_options "$@": see the header
   case "$1" in
     -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
   esac
-  printf 'error: bash %s takes no arguments, not: %s\n  fix: bash %s  (%s)\n' "$0" "$*" "$0" \
-    "${WS_NO_OPTIONS_HINT:---help says what it does}" >&2
+  printf 'error: bash %s takes no arguments, not: %s\n  fix: bash %s  (--help says what it does)\n' "$0" "$*" "$0" >&2
   exit 2
 }
 

@@ -25,8 +25,6 @@
 # CONTAINERS_CONF. A CONTAINERS_CONF you set yourself is left alone. On a usual Linux or a
 # Podman machine (Mac, Windows) nothing is written.
 ROOT="${ROOT:-$(pwd)}"
-source labs/workshop.sh   # ws_no_options, which ct_no_options wraps
-
 ENGINE="${CONTAINER_ENGINE:-$(command -v podman >/dev/null 2>&1 && echo podman || echo docker)}"
 IMAGE_REPO=localhost/vllm-workshop-cpu
 IMAGE="${WORKSHOP_IMAGE:-$IMAGE_REPO:latest}"
@@ -38,8 +36,13 @@ ct_error() {
   exit 1
 }
 
-ct_no_options() {  # labs/workshop.sh's check, with the container labs' hint
-  WS_NO_OPTIONS_HINT="settings are environment variables: --help lists them" ws_no_options "$@"
+ct_no_options() {
+  [ $# -eq 0 ] && return 0
+  case "$1" in
+    -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  esac
+  printf 'error: bash %s takes no arguments, not: %s\n  fix: bash %s  (settings are environment variables: --help lists them)\n' "$0" "$*" "$0" >&2
+  exit 2
 }
 
 ct_need_engine() {
