@@ -15,12 +15,13 @@ SmolLM's default system line), and the loss (mean cross-entropy in nats per toke
 the assistant reply's tokens, ``<|im_end|>`` included, so the adapter also learns where to stop.
 
 Profiles (steps of 8 examples): ``quick`` 30 steps (measured on the workshop's idle 2-core
-machine: 50 s with 2 threads, 71 s with 1), ``full`` 90 steps, three times as long.
+machine: 50 s with 2 threads, 71 s with 1), ``full`` 90 steps, three times as long (its recorded
+run: ``labs/module6/record/train_adapter.txt``, made by ``labs/module6/record_adapters.sh``).
 
 Threads: all cores when the machine is idle, one when other programs keep more than half of its
-cores busy (measured over one second from ``/proc/stat``; the load average lags a minute behind). PyTorch's OpenMP threads wait for each other at every step; on cores that another
-program also uses (a busy vLLM server), a step took 40-68 s instead of 1.5 s here. One thread
-does not wait for anyone.
+cores busy (measured over one second from ``/proc/stat``; the load average lags a minute behind).
+PyTorch's OpenMP threads wait for each other at every step, so one thread on a core that another
+program holds stalls the whole step; a single thread waits for nobody.
 
 Output: ``.workshop/adapters/NAME/`` with ``adapter_config.json`` and
 ``adapter_model.safetensors`` (PEFT's format, which ``vllm serve --enable-lora --lora-modules

@@ -13,12 +13,15 @@ import plugins.docs as plugin_docs
 ROOT = pages.ROOT
 #: Files under labs/ that are not labs a page must show (helpers, templates).
 NOT_LABS = {"labs/workshop.py", "labs/workshop.sh", "labs/workshop_server.py",
-            # Module 5's shared helper, and the instructors' script (25 minutes) that recorded the
+            # Module 5's shared helper, and the instructors' script (30 minutes) that recorded the
             # figures its page shows; tests/labs/module5/test_module5_labs.py checks that record.
             "labs/module5/bench.py", "labs/module5/record.sh",
             # the instructors' script (about 15 minutes) that recorded Module 6's routing figures;
             # tests/labs/module6/test_routing.py checks that record
             "labs/module6/record_routing.sh",
+            # the instructors' script (about 10 minutes) that recorded Module 6's adapter runs
+            # (training, house style, mixed batch, cost); the page shows what it kept
+            "labs/module6/record_adapters.sh",
             # the container labs' shared helper, sourced by each of them (not run by itself)
             "labs/container/common.sh"}
 #: Library packages under labs/ that labs import; their modules are not labs by themselves

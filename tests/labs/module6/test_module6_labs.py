@@ -2,7 +2,7 @@
 
 The house-style check must be able to fail; the training and held-out sets must be disjoint and
 the training replies must follow the style they teach; the training examples must put the loss on
-the reply only; the process-group memory sum is checked on a fake ``/proc``; bad command-line
+the reply only; bad command-line
 options and missing inputs end with one ``error:``/``fix:``, never a traceback.
 """
 from __future__ import annotations
@@ -17,7 +17,6 @@ import pytest
 from support import ROOT, load_lab
 
 house_style = load_lab("labs/module6/house_style.py")
-memory = load_lab("labs/module6/memory.py")
 runtime_lora = load_lab("labs/module6/runtime_lora.py")
 train_adapter = load_lab("labs/module6/train_adapter.py")
 MODEL_DIR = ROOT / ".workshop" / "models" / "SmolLM2-135M-Instruct"
@@ -90,36 +89,6 @@ def test_the_loss_counts_only_the_reply():
     assert tok.decode(ids[n_prompt:]) == example["reply"] + "<|im_end|>"
 
 
-def fake_process(proc: Path, pid: int, pgid: int, rss_kb: int, pss_kb: int, state: str = "S",
-                 comm: str = "python") -> None:
-    d = proc / str(pid)
-    d.mkdir(parents=True)
-    # Fields after the name: state, ppid, pgrp, ...; the name may hold spaces and parentheses.
-    (d / "stat").write_text(f"{pid} ({comm}) {state} 1 {pgid} {pgid} 0 -1\n")
-    (d / "status").write_text(f"Name:\t{comm}\nVmPeak:\t  999999 kB\nVmRSS:\t {rss_kb} kB\n")
-    (d / "smaps_rollup").write_text(f"00400000-ffffffff ---p 00000000 00:00 0 [rollup]\n"
-                                    f"Rss:  {rss_kb} kB\nPss:  {pss_kb} kB\n")
-
-
-def test_group_memory_sums_the_group_only(tmp_path):
-    fake_process(tmp_path, 100, 100, 1024, 512)                              # the leader
-    fake_process(tmp_path, 101, 100, 2048, 1536, comm="VLLM::EngineCore (x)")  # ')' in the name
-    fake_process(tmp_path, 102, 100, 4096, 4096, state="Z")                  # a zombie: not counted
-    fake_process(tmp_path, 200, 200, 8192, 8192)                             # another group
-    (tmp_path / "self").mkdir()
-    assert memory.group_members(100, tmp_path) == [100, 101]
-    assert memory.group_memory(100, tmp_path) == {"processes": 2, "rss_mib": 3.0, "pss_mib": 2.0}
-    assert memory.group_memory(300, tmp_path)["processes"] == 0
-
-
-def test_adapters_are_read_from_the_leaders_command_line(tmp_path):
-    (tmp_path / "100").mkdir()
-    argv = ["vllm", "serve", "m", "--enable-lora", "--lora-modules", "a=/x/a", "b=/x/b", "--max-loras", "3"]
-    (tmp_path / "100" / "cmdline").write_bytes("\0".join(argv).encode() + b"\0")
-    assert memory.adapters_of(100, tmp_path) == ["a", "b"]
-    assert memory.adapters_of(999, tmp_path) == []
-
-
 def test_load_failures_are_explained():
     rank = runtime_lora.explain_load_failure(
         500, '{"error":{"message":"LoRA rank 16 is greater than max_lora_rank 8."}}', "x")
@@ -146,7 +115,6 @@ def run_lab(*args: str, **env: str) -> subprocess.CompletedProcess:
     ["labs/module6/train_adapter.py", "--name", "../escape"],
     ["labs/module6/measure_style.py", "--bogus"],
     ["labs/module6/mixed.py", "--per-model", "0"],
-    ["labs/module6/memory.py", "--bogus"],
     ["labs/module6/runtime_lora.py", "--bogus"],
 ])
 def test_bad_options_get_one_error_and_its_fix(args):
@@ -157,7 +125,6 @@ def test_bad_options_get_one_error_and_its_fix(args):
 
 
 @pytest.mark.parametrize("args, says", [
-    (["labs/module6/memory.py", "no-such-server"], "no running server named"),
     (["labs/module6/runtime_lora.py", "--adapter", "no-such-adapter"], "train_adapter.py --name"),
 ])
 def test_missing_inputs_get_one_error_and_its_fix(args, says):
