@@ -188,6 +188,11 @@ def explain(exc: BaseException) -> str | None:
     another cause."""
     if isinstance(exc, WorkshopError):
         return str(exc)
+    if isinstance(exc, openai.APITimeoutError):   # a subclass of APIConnectionError: the server is up
+        return (f"the server at {base_url()} did not answer in time: it is busy, or the load is "
+                "more than it finishes within the client's timeout.\n  fix: send less at once "
+                "(fewer requests, shorter prompts, lower max_tokens) or wait for other work to end; "
+                "python scripts/server.py status shows the server")
     if isinstance(exc, openai.APIConnectionError):
         return f"lost the connection to {base_url()}.\n  fix: {START_HINT}"
     if isinstance(exc, openai.NotFoundError):

@@ -2,7 +2,7 @@
 
 Run: ``python labs/module5/why_vllm.py [--requests N] [--max-tokens T] [--offline]``
 (``--profile full`` = 32 requests x 64 tokens with the offline batch and the concurrency sweep,
-about 10 minutes on the workshop's 2-core CPU; the default ``quick`` = 16 x 32 without them,
+about 9 minutes on the workshop's idle 2-core CPU; the default ``quick`` = 16 x 32 without them,
 about 50 s: measured 49 s on an idle machine)
 
 1. **transformers** ``generate``, one request at a time (how a first prototype often serves a
@@ -213,7 +213,7 @@ def main() -> int:
         print(f"peak: {peak['tokens_per_s']:.1f} tokens/s at concurrency {peak['concurrency']} "
               f"({peak['vs_transformers']:.1f}x transformers); knee: concurrency {knee['concurrency']} "
               f"(the first level with {KNEE_SHARE:.0%} of the peak)")
-        record.update(sweep=levels, knee=knee["concurrency"], peak=peak["concurrency"])
+        record.update(sweep=levels, knee=knee, peak=peak)   # the rows: the page quotes their figures
     path = save("why_vllm", record)
     print(f"saved: {shown(path)}")
     best = max(r["vs_transformers"] for r in rows[1:])

@@ -92,6 +92,17 @@ def test_an_unknown_model_and_an_unknown_route_get_different_fixes(vllm_server):
     assert "ends in /v1" in workshop.explain(route.value)
 
 
+def test_a_timeout_is_not_reported_as_a_server_that_is_down(vllm_server):
+    """A client timeout (the real server, a request that cannot finish in 1 ms) gets the advice to
+    send less, not to start a server that is running."""
+    c = openai.OpenAI(base_url=workshop.base_url(), api_key=workshop.api_key(), max_retries=0, timeout=0.001)
+    with pytest.raises(openai.APITimeoutError) as slow:
+        c.chat.completions.create(model=workshop.model(), messages=HI, max_tokens=64)
+    message = workshop.explain(slow.value)
+    assert "did not answer in time" in message and "send less at once" in message
+    assert workshop.START_HINT not in message
+
+
 # ------------------------------------------------------------------ long waits are never silent
 
 def test_waiting_prints_while_it_waits(capsys):

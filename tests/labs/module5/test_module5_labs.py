@@ -22,6 +22,7 @@ from support import ROOT, load_lab
 RECORD = ROOT / "labs" / "module5" / "record"
 metrics_watch = load_lab("labs/module5/metrics_watch.py")
 roofline = load_lab("labs/module5/roofline.py")
+why_vllm = load_lab("labs/module5/why_vllm.py")
 guidellm_rows = load_lab("labs/module5/slo.py").guidellm_rows
 
 
@@ -58,7 +59,7 @@ def rows_printed(text: str, first_word: str) -> list[list[str]]:
 
 
 def test_the_record_has_every_lab_and_its_machine():
-    for name in ("why_vllm", "roofline", "guidellm", "slo", "bench_serve", "compare",
+    for name in ("why_vllm", "prompt_length", "roofline", "guidellm", "slo", "bench_serve", "compare",
                  *(f"tune_{e}" for e in ("max-num-seqs", "prefix-caching", "batched-tokens", "threads", "eager"))):
         assert (RECORD / f"{name}.txt").read_text().strip(), name
     why = json.loads((RECORD / "why_vllm.json").read_text())
@@ -78,10 +79,34 @@ def test_the_recorded_why_vllm_table_is_the_json():
         numbers = line[len(way["way"]):].split()
         assert numbers == [str(way["requests"]), str(way["output_tokens"]), f"{way['seconds']:.2f}",
                            f"{way['tokens_per_s']:.1f}", f"{way['vs_transformers']:.1f}x"], line
-        assert way["vs_transformers"] == round(way["tokens_per_s"] / base["tokens_per_s"], 1), way["way"]
+        # the lab divides unrounded rates: the recorded (rounded to 0.1) ones agree within 0.1
+        assert way["vs_transformers"] == pytest.approx(way["tokens_per_s"] / base["tokens_per_s"], abs=0.1), way["way"]
         # seconds are rounded to 0.01 in the record: tokens/s agrees within that rounding
         assert way["tokens_per_s"] == pytest.approx(way["output_tokens"] / way["seconds"], abs=0.15)
     assert len(why["ways"]) == 4, "the full profile has the offline way too"
+
+
+def test_the_recorded_sweep_is_the_json_and_its_knee_and_peak_recompute():
+    """The sweep table's every column is the JSON's; its concurrency 1 and 32 rows are the ways'
+    (measured once, reused); the knee and peak are what the lab's rule gives for these rows."""
+    why = json.loads((RECORD / "why_vllm.json").read_text())
+    text = (RECORD / "why_vllm.txt").read_text()
+    table = text[text.index("the server at each concurrency"):].splitlines()[2:]
+    lines = [l.split() for l in table if l.strip() and l.strip()[0].isdigit()]
+    assert len(lines) == len(why["sweep"]) >= 5
+    base = why["ways"][0]["tokens_per_s"]
+    for numbers, row in zip(lines, why["sweep"]):
+        assert numbers == [str(row["concurrency"]), str(row["requests"]), str(row["output_tokens"]),
+                           f"{row['seconds']:.2f}", f"{row['tokens_per_s']:.1f}", f"{row['vs_transformers']:.1f}x"]
+        assert row["vs_transformers"] == pytest.approx(row["tokens_per_s"] / base, abs=0.1)
+    by_level = {r["concurrency"]: r for r in why["sweep"]}
+    for way, level in ((why["ways"][1], 1), (why["ways"][2], why["requests"])):
+        assert (way["output_tokens"], way["seconds"]) == (by_level[level]["output_tokens"], by_level[level]["seconds"])
+    knee, peak = why_vllm.knee_and_peak(why["sweep"])
+    assert (why["knee"], why["peak"]) == (knee, peak)
+    assert f"peak: {peak['tokens_per_s']:.1f} tokens/s at concurrency {peak['concurrency']}" in text
+    # it stopped because tokens/s stopped rising: the last level rose by less than RISE
+    assert why["sweep"][-1]["tokens_per_s"] < why_vllm.RISE * why["sweep"][-2]["tokens_per_s"]
 
 
 def test_slo_and_compare_recompute_to_the_recorded_output():
