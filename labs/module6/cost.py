@@ -17,7 +17,7 @@ both totals in MiB:
   costs the machine (Linux only; ``smaps_rollup`` exists since Linux 4.14).
 
 **Speed.** The same load on each server, one server at a time: ``--requests`` chat requests
-(16) at once for the base model, ``--max-tokens`` (32) output tokens each (``ignore_eos``, greedy),
+(16) at once for the base model, ``--max-tokens`` (16; the recorded run: 32) output tokens each (``ignore_eos``, greedy),
 after one warm-up request; on a server with adapters the same load again spread over its
 adapters. Output tokens per second of the whole batch (wall clock). Every measurement runs
 ``--rounds`` times (2), the servers taking turns, and the table shows the mean; the spread
@@ -155,12 +155,12 @@ def main() -> int:
     ap.add_argument("names", nargs="*", default=["server"],
                     help="servers' names (their PID files are .workshop/run/NAME.pid; default: server)")
     ap.add_argument("--requests", type=int, default=16, help="requests at once per measurement (16)")
-    ap.add_argument("--max-tokens", type=int, default=32, help="output tokens per request (32)")
+    ap.add_argument("--max-tokens", type=int, default=16, help="output tokens per request (16)")
     ap.add_argument("--rounds", type=int, default=2, help="measurements per server and model set (2)")
     args = ap.parse_args()
     if min(args.requests, args.max_tokens, args.rounds) < 1:
         raise WorkshopError("--requests, --max-tokens and --rounds must be 1 or more.\n"
-                            "  fix: leave them out for 16, 32 and 2")
+                            "  fix: leave them out for 16, 16 and 2")
     servers = []
     for name in args.names:
         pgid = ws.named(name).pid()

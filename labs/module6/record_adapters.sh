@@ -41,5 +41,5 @@ run mixed_max_loras_3.txt python labs/module6/mixed.py
 port=$(python scripts/server.py free-port)
 VLLM_PORT=$port python scripts/server.py start --name "$plain" \
   || ws_error "the plain server did not start" "read .workshop/run/$plain.log"
-run cost.txt python labs/module6/cost.py "$plain" "$name"
+run cost.txt python labs/module6/cost.py "$plain" "$name" --max-tokens 32
 echo "recorded: $rec/train_adapter.txt, measure_style.txt, measure_style.json, mixed_max_loras_3.txt, cost.txt"
