@@ -58,12 +58,14 @@ def block_size(metrics: dict) -> int:
 
 
 # --8<-- [start:parse]
-async def scrape(http: httpx.AsyncClient) -> dict[str, list]:
+async def scrape(http: httpx.AsyncClient, root: str | None = None) -> dict[str, list]:
     """``{metric family name: [samples]}`` from ``/metrics``, served at the server's root (next
-    to ``/v1``, not under it). Raises ``WorkshopError`` when it is not there."""
-    r = await http.get(f"{workshop.server_root()}/metrics")
+    to ``/v1``, not under it; ``root`` defaults to the workshop server's). Raises
+    ``WorkshopError`` when it is not there."""
+    root = root or workshop.server_root()
+    r = await http.get(f"{root}/metrics")
     if r.status_code != 200:
-        raise workshop.WorkshopError(f"{workshop.server_root()}/metrics answered HTTP {r.status_code}."
+        raise workshop.WorkshopError(f"{root}/metrics answered HTTP {r.status_code}."
                                      "\n  fix: check that VLLM_BASE_URL points at a vLLM server")
     return {family.name: family.samples for family in text_string_to_metric_families(r.text)}
 
