@@ -1,6 +1,8 @@
 """Module 1 lab: ``python -m vllm.entrypoints.openai.api_server --model M`` is ``vllm serve M``.
 
-Run: ``python labs/module1/entrypoints.py``  (no server needed; it imports vLLM, about 10 s)
+Run: ``python labs/module1/entrypoints.py``  (no server needed; importing vLLM's argument
+parsers took 17 s on the workshop's 2-core machine and 29 s while other tests ran there; a line
+says so while it waits)
 
 Older guides start the server with ``python -m vllm.entrypoints.openai.api_server --model M``.
 That module still exists in vLLM 0.32 (with a deprecation warning): its ``main()``
@@ -29,7 +31,10 @@ FLAGS = ["--dtype", "float32", "--max-model-len", "4096"]
 
 def main() -> int:
     try:
-        import vllm  # noqa: F401
+        # vLLM's CLI modules take 10 to 30 s to import on two cores: say so instead of a silence.
+        with workshop.waiting("importing vLLM's argument parsers"):
+            import vllm.entrypoints.cli.serve  # noqa: F401
+            import vllm.entrypoints.launchers.api_server.entry  # noqa: F401
     except ImportError as exc:
         raise workshop.WorkshopError(
             f"this lab reads the installed vLLM, and this environment has none ({exc}).\n  fix: run "
