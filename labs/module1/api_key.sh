@@ -4,8 +4,9 @@
 # Run from the repository root, with the virtual environment active: bash labs/module1/api_key.sh
 #
 # The server is started and stopped by scripts/server.py, the workshop's one way to run a server:
-# it waits at most API_KEY_DEMO_TIMEOUT seconds (default 300) for /health and says why when the
-# server does not come up; on exit the server's whole process group gets SIGTERM, then SIGKILL
+# it waits at most API_KEY_DEMO_TIMEOUT seconds (default 300) for /health, printing on stderr the
+# seconds waited and the server log's last line every 15 s, and says why when the server does not
+# come up; on exit the server's whole process group gets SIGTERM, then SIGKILL
 # after 30 s (vLLM's shutdown can hang). Each probe takes at most 10 s. Set API_KEY_DEMO_PORT to
 # choose the port.
 set -euo pipefail
@@ -13,10 +14,11 @@ source labs/workshop.sh   # ws_no_options: an argument it does not take is one e
 ws_no_options "$@"
 command -v vllm >/dev/null || { printf 'error: the vllm command is not on PATH\n  fix: source .venv/bin/activate (CPU path), or install vLLM\n' >&2; exit 1; }
 PORT="${API_KEY_DEMO_PORT:-$(python3 scripts/server.py free-port)}"
-trap 'python3 scripts/server.py stop --name api-key-demo > /dev/null' EXIT
+NAME="api-key-demo-$PORT"   # a name of its own: a second run at the same time must not stop this one
+trap 'python3 scripts/server.py stop --name "$NAME" > /dev/null' EXIT
 # --8<-- [start:start]
-VLLM_PORT="$PORT" python3 scripts/server.py start --name api-key-demo \
-  --timeout "${API_KEY_DEMO_TIMEOUT:-300}" -- bash labs/serve/serve_cpu.sh --api-key acme-secret-key > /dev/null
+VLLM_PORT="$PORT" python3 scripts/server.py start --name "$NAME" \
+  --timeout "${API_KEY_DEMO_TIMEOUT:-300}" -- bash labs/serve/serve_cpu.sh --api-key acme-secret-key >&2
 # --8<-- [end:start]
 # --8<-- [start:probe]
 code() { curl -s --max-time 10 -o /dev/null -w "%{http_code}" "$@"; }
