@@ -73,7 +73,7 @@ def server(name: str, flags: list[str], env: dict[str, str]):
     srv.start()
     try:
         try:
-            startup = srv.wait(600)
+            startup = srv.wait(600, progress=workshop_server.say)  # a line every 15 s
         except workshop_server.ServerError as exc:
             raise workshop.WorkshopError(   # exc ends with the likely fix
                 f"the {name} server did not start ({' '.join(flags) or 'profile as is'}): {exc}") from exc
