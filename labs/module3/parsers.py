@@ -1,7 +1,9 @@
 """Module 3 lab: which ``--tool-call-parser`` goes with which model family, checked against the
 parsers this vLLM really has.
 
-Run: ``python labs/module3/parsers.py``  (no server needed; it imports vLLM, about 10 s)
+Run: ``python labs/module3/parsers.py``  (no server needed; importing vLLM's parsers took 10 s
+to a minute on the workshop's 2-core machine, longer the busier it was; a line says so while it
+waits)
 
 A model writes its tool calls in the format it was trained on; the server's tool parser must read
 that format, and the chat template must show the tools to the model in the same convention. The
@@ -49,7 +51,11 @@ PLUGIN = "labs/serve/smollm2_tool_parser.py"  # registers "smollm2"
 
 
 def main() -> int:
-    from vllm.tool_parsers import ToolParserManager
+    import workshop
+
+    # vLLM's parsers take 10 s to a minute to import on two cores: say so instead of a silence.
+    with workshop.waiting("importing vLLM's tool parsers"):
+        from vllm.tool_parsers import ToolParserManager
 
     # --8<-- [start:check]
     built_in = set(ToolParserManager.list_registered())
