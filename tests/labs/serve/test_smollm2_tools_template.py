@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -47,44 +48,54 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(MODEL_DIR)
 
 
-def after_tool_result(tokenizer, tmp_path, monkeypatch) -> list[tuple[str, str]]:
+@pytest.fixture(scope="module")
+def prompts(tokenizer, tmp_path_factory) -> list[tuple[str, str]]:
     """``(prompt, tool message content)`` for each case: the question, the model's call, and the
-    tool's real result from a fresh ACME database, rendered with the template file."""
-    monkeypatch.setenv("ACME_DB", str(tmp_path / "acme.db"))
-    from acme.db import create
-    from acme.tools import call, openai_tools
-    create(tmp_path / "acme.db")
-    prompts = []
-    for question, name, arguments in CASES:
-        content = json.dumps(call(name, json.dumps(arguments)))
-        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": question},
-                    {"role": "assistant", "content": None, "tool_calls": [
-                        {"id": "c1", "type": "function",
-                         "function": {"name": name, "arguments": json.dumps(arguments)}}]},
-                    {"role": "tool", "tool_call_id": "c1", "content": content}]
-        prompts.append((tokenizer.apply_chat_template(
-            messages, tools=openai_tools(), chat_template=TEMPLATE.read_text(),
-            add_generation_prompt=True, tokenize=False), content))
-    return prompts
+    tool's real result from a fresh ACME database, rendered with the template file (once per
+    module: both tests read the same prompts)."""
+    db = tmp_path_factory.mktemp("acme") / "acme.db"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ACME_DB", str(db))
+        from acme.db import create
+        from acme.tools import call, openai_tools
+        create(db)
+        rendered = []
+        for question, name, arguments in CASES:
+            content = json.dumps(call(name, json.dumps(arguments)))
+            messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": question},
+                        {"role": "assistant", "content": None, "tool_calls": [
+                            {"id": "c1", "type": "function",
+                             "function": {"name": name, "arguments": json.dumps(arguments)}}]},
+                        {"role": "tool", "tool_call_id": "c1", "content": content}]
+            rendered.append((tokenizer.apply_chat_template(
+                messages, tools=openai_tools(), chat_template=TEMPLATE.read_text(),
+                add_generation_prompt=True, tokenize=False), content))
+    return rendered
 
 
-def test_after_a_tool_result_the_model_answers_instead_of_echoing_it(vllm_server, tokenizer, tmp_path, monkeypatch):
-    """Temperature 0, as the labs ask: no answer starts with the tool message's tag or its JSON."""
-    echoes = []
-    with httpx.Client(timeout=300, headers={"Authorization": f"Bearer {os.environ.get('VLLM_API_KEY', 'EMPTY')}"}) as http:
-        for prompt, content in after_tool_result(tokenizer, tmp_path, monkeypatch):
-            r = http.post(f"{vllm_server.base_url}/completions",
-                          json={"model": "SmolLM2-135M-Instruct", "prompt": prompt, "temperature": 0,
-                                "max_tokens": 64})
-            r.raise_for_status()
-            answer = r.json()["choices"][0]["text"].strip()
-            if answer.startswith(("<tool_response>", "{", "[")) or content[:40] in answer:
-                echoes.append(answer[:120])
+def complete(base_url: str, prompt: str) -> str:
+    """The server's answer to ``prompt`` (``/v1/completions``, temperature 0, at most 64 tokens)."""
+    r = httpx.post(f"{base_url}/completions", timeout=300,
+                   headers={"Authorization": f"Bearer {os.environ.get('VLLM_API_KEY', 'EMPTY')}"},
+                   json={"model": "SmolLM2-135M-Instruct", "prompt": prompt, "temperature": 0,
+                         "max_tokens": 64})
+    r.raise_for_status()
+    return r.json()["choices"][0]["text"].strip()
+
+
+def test_after_a_tool_result_the_model_answers_instead_of_echoing_it(vllm_server, prompts):
+    """Temperature 0, as the labs ask: no answer starts with the tool message's tag or its JSON.
+    The five requests go at once: the server batches them (continuous batching), as it batches the
+    other pages' requests in a suite run."""
+    with ThreadPoolExecutor(max_workers=len(prompts)) as pool:
+        answers = list(pool.map(lambda case: complete(vllm_server.base_url, case[0]), prompts))
+    echoes = [answer[:120] for answer, (_, content) in zip(answers, prompts)
+              if answer.startswith(("<tool_response>", "{", "[")) or content[:40] in answer]
     assert echoes == [], f"{len(echoes)} of {len(CASES)} answers echo the tool result: {echoes}"
 
 
-def test_the_template_still_renders_tools_calls_and_results(tokenizer, tmp_path, monkeypatch):
+def test_the_template_still_renders_tools_calls_and_results(prompts):
     """The tool list, the model's call and the result are all in the prompt the model reads."""
-    prompt, content = after_tool_result(tokenizer, tmp_path, monkeypatch)[0]
+    prompt, content = prompts[0]
     assert "<tools>" in prompt and '<tool_call>[{"name": "get_order_status"' in prompt
     assert content in prompt and prompt.endswith("<|im_start|>assistant\n")
