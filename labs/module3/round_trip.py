@@ -14,14 +14,15 @@ Each question goes through the loop every tool-calling client has:
    ``MAX_STEPS`` rounds).
 
 Two questions: an order lookup (``tool_choice="required"``: the model picks the tool) and a
-request to open a ticket (a named choice: ``create_ticket``, a write). Prints every step. Exits 1
-when the database did not change exactly as the tools reported: one new ticket row with the
-values the tool returned if ``create_ticket`` succeeded, no change at all if it was refused.
+request to open a ticket (a named choice: ``create_ticket``, a write). Prints every step. Ends
+with ``error: ... fix: ...`` and exit status 1 when the database did not change exactly as the
+tools reported: one new ticket row with the values the tool returned if ``create_ticket``
+succeeded, no change at all if it was refused (another program writing to it meanwhile).
 """
 import json
 
 import workshop
-from acme.db import connect, fingerprint
+from acme.db import connect, db_path, fingerprint
 from acme.tools import ToolError, call, openai_tools, tool_message
 
 MAX_STEPS = 3
@@ -92,10 +93,23 @@ def main() -> int:
     if new:
         print(f"new ticket {new[0]['ticket_id']}: {new[0]['customer_email']} | "
               f"{new[0]['category']} | {new[0]['priority']} | {new[0]['order_id']}")
-        return 0 if len(new) == 1 and len(after) == len(before) + 1 else 1
-    print("no ticket created: the tool refused the call, and the database is "
-          f"{'unchanged' if fingerprint() == print_before else 'CHANGED'}")
-    return 0 if fingerprint() == print_before else 1
+        if len(new) == 1 and len(after) == len(before) + 1:
+            return 0
+        raise workshop.WorkshopError(
+            f"the tool created one ticket, but the database has {len(after) - len(before)} more "
+            f"rows in tickets: another program wrote to {db_path()} while this lab ran (a second "
+            "terminal, the chat app, a test run).\n  fix: run the lab again while nothing else "
+            "uses the database, or give it one of its own: ACME_DB=/tmp/acme.db python "
+            "labs/module3/round_trip.py")
+    unchanged = fingerprint() == print_before
+    print(f"no ticket created: the tool refused the call, and the database is "
+          f"{'unchanged' if unchanged else 'CHANGED'}")
+    if not unchanged:
+        raise workshop.WorkshopError(
+            f"the tool refused the call, yet {db_path()} changed while this lab ran: another "
+            "program wrote to it.\n  fix: run the lab again while nothing else uses the "
+            "database, or give it one of its own: ACME_DB=/tmp/acme.db python labs/module3/round_trip.py")
+    return 0
 
 
 if __name__ == "__main__":

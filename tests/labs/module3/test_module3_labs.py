@@ -49,3 +49,29 @@ def test_grammar_latency_concludes_only_outside_the_noise():
     assert "inside the noise" in negative and "-563 ms" in negative
     quiet = judge([1300, 420, 410, 415, 425])
     assert "paid for compiling" in quiet and "+882 ms" in quiet
+
+
+def test_the_round_trip_says_why_when_the_database_changed_more(tmp_path, monkeypatch, capsys):
+    """Another program writes a ticket while the lab opens its own (seen on a shared machine:
+    'tickets before: 4, after: 6'): one error that says so and how to avoid it, not a bare exit
+    status 1 after a line of output that looks like success."""
+    monkeypatch.setenv("ACME_DB", str(tmp_path / "acme.db"))
+    round_trip = load_lab("labs/module3/round_trip.py")
+    from acme.tools import call
+
+    def converse(client, model, question, tools, choice):  # noqa: ARG001 - the lab's signature
+        if "ticket" in question:
+            for summary in ("Broken rake handle, opened by the lab", "Opened by another program"):
+                call("create_ticket", {"customer_email": "jane@example.com", "category": "product",
+                                       "priority": "low", "summary": summary, "order_id": "ACME-1042"})
+
+    monkeypatch.setattr(round_trip, "converse", converse)
+    monkeypatch.setattr(round_trip.workshop, "client", lambda: None)
+    monkeypatch.setattr(round_trip.workshop, "model", lambda client: "m")
+    try:
+        round_trip.main()
+    except round_trip.workshop.WorkshopError as exc:
+        assert "another program wrote to" in str(exc) and "fix: " in str(exc)
+    else:
+        raise AssertionError("main() ended without an error: " + capsys.readouterr().out)
+    assert "tickets before: 2, after: 4" in capsys.readouterr().out
