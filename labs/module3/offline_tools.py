@@ -1,7 +1,8 @@
 """Module 3 lab: tool calling offline: ``LLM.chat(..., tools=...)``, parsed by the same parser.
 
-Run: ``python labs/module3/offline_tools.py``  (no server; loads its own copy of the model, about
-30 s on a 2-core CPU, and fits beside a running server)
+Run: ``python labs/module3/offline_tools.py``  (no server; loads its own copy of the model, which
+fits beside a running server: 126 s of the lab's 163 s on the 2-core machine while other tests ran
+there, a line every 15 s while it loads)
 
 Offline there is no server to parse the reply: ``LLM.chat`` renders the tools into the prompt with
 the chat template and returns the model's raw text. The lab constrains that text with the same
@@ -11,12 +12,17 @@ turns it into OpenAI-style tool calls with the plugin's parser (``SmolLM2ToolPar
 if no call is parsed.
 
 Environment: ``WORKSHOP_MODEL_DIR`` (default ``.workshop/models/SmolLM2-135M-Instruct``).
-``VLLM_CPU_KVCACHE_SPACE=1`` and ``VLLM_LOGGING_LEVEL=WARNING`` unless you set them.
+Unless you set them, the lab sets ``VLLM_CPU_KVCACHE_SPACE=1`` (GiB) and keeps vLLM's and
+PyTorch's start-up notes from burying the result, as Module 1's offline batch does (errors still
+show; ``VLLM_LOGGING_LEVEL=WARNING`` shows vLLM's warnings about running on a CPU).
 """
 import os
 
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")   # vLLM's warnings about running on a CPU
+os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")  # a note on NUMA memory binding
+os.environ.setdefault("PYTHONWARNINGS",                # vLLM uses a deprecated torch name
+                      "ignore:`torch.distributed.reduce_op` is deprecated:FutureWarning")
 
 import json  # noqa: E402 - after the environment vLLM reads at import
 from pathlib import Path  # noqa: E402
