@@ -81,9 +81,11 @@ def validate(body: dict) -> str:
     ValidationError is one) when vLLM would reject the request.
     """
     os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")  # vLLM's import-time notices
-    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
-    from vllm.multimodal.media import MediaConnector
-    from vllm.renderers.chat_utils import MM_PARSER_MAP
+    # 48 s on a busy 2-core machine: a line every 15 s says it is still importing.
+    with workshop.waiting("importing vLLM's request model and image loader"):
+        from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
+        from vllm.multimodal.media import MediaConnector
+        from vllm.renderers.chat_utils import MM_PARSER_MAP
 
     request = ChatCompletionRequest.model_validate(body)
     [part] = [p for p in request.messages[0]["content"] if p["type"] == "image_url"]
