@@ -56,7 +56,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sse_starlette.sse import EventSourceResponse
 
 import workshop
@@ -71,6 +71,7 @@ APPROVAL_TIMEOUT_S = 300.0    # a write nobody answers within this is denied
 
 # --8<-- [start:request]
 class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     role: Literal["system", "user", "assistant"]
     content: str = Field(min_length=1, max_length=20_000)
 
@@ -78,6 +79,7 @@ class Message(BaseModel):
 class ChatRequest(BaseModel):
     """One chat turn: a prompt, or the whole conversation so far."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
     prompt: str | None = Field(default=None, min_length=1, max_length=20_000)
     messages: list[Message] | None = Field(default=None, min_length=1, max_length=100)
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)   # vLLM accepts 0 to 2

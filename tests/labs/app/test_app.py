@@ -167,6 +167,8 @@ def test_a_client_that_leaves_stops_the_generation_at_the_server(app, vllm_serve
     ({"prompt": "hi", "max_tokens": 0}, "max_tokens"),
     ({"prompt": "hi", "tool_choice": "drop_tables"}, "body"),
     ({"messages": [{"role": "tool", "content": "x"}]}, "messages"),
+    ({"prompt": "hi", "max_token": 5}, "max_token"),  # misspelt: not ignored, as vLLM would
+    ({"messages": [{"role": "user", "content": "hi", "name": "x"}]}, "messages"),
 ])
 def test_bad_input_gets_422_with_a_fix(app, body, field):
     r = httpx.post(app + "/api/chat", json=body, timeout=10)
