@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Module 5: record a full benchmark run for the page (instructors: for your own hardware).
 #
-# Run: bash labs/module5/record.sh   (about 30 minutes on the workshop's 2-core CPU, of which
-#      why_vllm.py --profile full 9; leave the machine alone meanwhile, every other program skews
-#      the figures)
+# Run: bash labs/module5/record.sh   (about 35 minutes on the workshop's 2-core CPU, of which
+#      why_vllm.py --profile full 9 and step_profile.py --profile full 4 to 6; leave the machine alone
+#      meanwhile, every other program skews the figures)
 #
 # Runs every Module 5 lab with its full profile against the workshop server and keeps what each
 # printed (<lab>.txt, without the progress bars and the "Triton is installed, but doesn't include
@@ -26,6 +26,11 @@ run() {  # run NAME COMMAND...: the command's output, shown and kept as $rec/NAM
 run why_vllm python labs/module5/why_vllm.py --profile full
 run prompt_length python labs/module5/prompt_length.py --profile full
 run roofline python labs/module5/roofline.py
+# The step profile writes its own record, the report it prints and its JSON (its server's progress
+# is not part of it), against the roofline just measured.
+echo "== step_profile: python labs/module5/step_profile.py --profile full --record $rec"
+python labs/module5/step_profile.py --profile full --roofline .workshop/bench/roofline.json --record "$rec" \
+  || ws_error "step_profile failed" "read .workshop/bench/step_profile_server.log"
 run guidellm bash labs/module5/guidellm_sweep.sh full
 run slo python labs/module5/slo.py
 run bench_serve bash labs/module5/bench_serve.sh 1 8

@@ -120,6 +120,55 @@ def test_within_the_noise_is_twice_the_spread_and_at_least_five_percent():
     assert step_profile.versus(130, 100, 0.05) == "1.3x"
 
 
+# ------------------------------------------------------------------ the recorded run
+
+
+def recorded() -> dict:
+    return json.loads((RECORD / "step_profile.json").read_text())
+
+
+def test_the_recorded_report_is_its_json():
+    """The recorded text is what the lab prints for the recorded JSON, byte for byte."""
+    p = subprocess.run([sys.executable, "labs/module5/step_profile.py", "--from",
+                        str(RECORD / "step_profile.json")], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == (RECORD / "step_profile.txt").read_text()
+
+
+def test_the_recorded_table_column_by_column():
+    """Each row of the split, per batch: ms and % as in the JSON; the % are the ms over the step;
+    the categories add up to the step; the roofline's figures follow from its inputs."""
+    record = recorded()
+    text = (RECORD / "step_profile.txt").read_text()
+    rows = record["rows"]
+    assert [r["batch"] for r in rows][0] == 1 and len(rows) >= 2, "batch 1 and the knee"
+    assert record["profile"] == "full" and "--profile full" in record["command"]
+    for key, label in step_profile.CATEGORIES:
+        line = next(l for l in text.splitlines() if l.startswith(label + " "))
+        cells = line[len(label):].split()
+        assert cells == [c for r in rows for c in (f"{r['ms'][key]:.1f}", f"{r['pct'][key]:.0f}", "%")], line
+        for r in rows:
+            assert r["pct"][key] == round(100 * r["ms"][key] / r["step_ms"], 1)
+    line = next(l for l in text.splitlines() if l.startswith("step, without the profiler"))
+    assert line.split()[4:] == [f"{r['unprofiled_step_ms']:.1f}" for r in rows]
+    roof, shape = record["roofline"], record["model_shape"]
+    assert roof["source"].endswith("roofline.json")
+    for r in rows:
+        assert sum(r["ms"].values()) == pytest.approx(r["step_ms"], abs=0.06), r["batch"]
+        assert r["roofline"] == step_profile.against_roofline(r, roof, shape)
+        assert r["verdict"] == step_profile.verdict(r, roof)
+    assert rows[0]["roofline"]["bound"] == "memory", "batch 1 is memory-bound"
+
+
+def test_the_recorded_roofline_is_the_recorded_machines():
+    """The bounds come from the roofline run recorded beside it, same bandwidth and peak."""
+    roof = json.loads((RECORD / "roofline.json").read_text())
+    used = recorded()["roofline"]
+    for key in ("params", "bytes_per_param", "bandwidth_bytes_per_s", "flops_per_s"):
+        assert used[key] == roof[key], key
+
+
 # ------------------------------------------------------------------ bad input
 
 
