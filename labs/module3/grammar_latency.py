@@ -27,13 +27,19 @@ LATER = 4  # requests after the first: their spread is the noise the first one i
 # --8<-- [start:judge]
 def judge(latencies_ms: list[float]) -> str:
     """The first request's extra time against the median of the later ones, and a conclusion
-    only when it is larger than their spread (max - min): the noise of this machine right now."""
+    only when it is larger than their spread (max - min): the noise of this machine right now. A
+    first request faster by more than the spread means the load changed during the run: no
+    conclusion either, and the output says so rather than "inside the noise"."""
     first, later = latencies_ms[0], latencies_ms[1:]
     extra, noise = first - statistics.median(later), max(later) - min(later)
     result = (f"first request: {extra:+.0f} ms against the later ones' median; "
               f"the later ones spread over {noise:.0f} ms\n")
     if extra > noise:
         return result + "the first request paid for compiling the grammar; the later ones reused it"
+    if extra < -noise:  # faster than every later one by more than their spread: the load grew
+        return result + ("the first request was the fastest by more than the spread: the machine got "
+                         "busier during the run, so it cannot tell whether the first request paid for "
+                         "a compile (run it again when the machine is quieter)")
     return result + ("inside the noise: this run cannot tell whether the first request paid for "
                      "a compile (run it again when the machine is quieter)")
 # --8<-- [end:judge]

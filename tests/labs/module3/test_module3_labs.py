@@ -46,7 +46,11 @@ def test_grammar_latency_concludes_only_outside_the_noise():
     busy = judge([10488, 14708, 12188, 21104, 17252])
     assert "inside the noise" in busy and "paid for compiling" not in busy and "-5492 ms" in busy
     negative = judge([400, 961, 963, 963, 970])
-    assert "inside the noise" in negative and "-563 ms" in negative
+    assert "-563 ms" in negative and "paid for compiling" not in negative
+    assert "inside the noise" not in negative and "busier during the run" in negative
+    # Seen on the busy machine: -22418 ms against a spread of 4761 ms was called "inside the noise".
+    busier = judge([25445, 45379, 46112, 50140, 49612])
+    assert "busier during the run" in busier and "inside the noise" not in busier
     quiet = judge([1300, 420, 410, 415, 425])
     assert "paid for compiling" in quiet and "+882 ms" in quiet
 
