@@ -24,7 +24,10 @@ import httpx
 import openai
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
-START_HINT = "start the workshop server with ./scripts/start (or see 'Before you begin')"
+#: The fix when nothing answers at ``VLLM_BASE_URL``: the server is down, or the variable points
+#: elsewhere (a typo, a remote server's old address). Bash labs: ``WS_START_HINT`` in workshop.sh.
+START_HINT = ("start the workshop server with ./scripts/start (or see 'Before you begin'), or "
+              "export VLLM_BASE_URL=<your server>/v1")
 
 
 class WorkshopError(RuntimeError):
@@ -123,7 +126,7 @@ def served_models(c: openai.OpenAI | None = None) -> list[str]:
         return [m.id for m in page.data]
     except openai.APIConnectionError as exc:
         raise WorkshopError(f"no vLLM server answers at {base_url()} ({exc.__cause__ or exc}).\n"
-                            f"  fix: {START_HINT}, or export VLLM_BASE_URL=<your server>/v1") from exc
+                            f"  fix: {START_HINT}") from exc
     except openai.AuthenticationError as exc:
         raise WorkshopError(f"the server at {base_url()} refused the API key (HTTP 401).\n"
                             "  fix: export VLLM_API_KEY=<the key given to vllm serve --api-key>") from exc
