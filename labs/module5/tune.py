@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import sys
 import time
 from contextlib import contextmanager
 
@@ -151,7 +152,12 @@ def main() -> int:
     if args.list or not args.experiment:
         for name, (change, *_rest) in EXPERIMENTS.items():
             print(f"{name:<15} B: {change}")
-        return 0 if args.list else 2
+        if args.list:
+            return 0
+        # No experiment named: the list above, then one error and its fix (not a bare exit 2).
+        print("error: name the experiment to run, one of the list above\n  fix: python "
+              "labs/module5/tune.py prefix-caching --quick  (or --list to see them only)", file=sys.stderr)
+        return 2
     change, flags, env, settings = EXPERIMENTS[args.experiment]
     workshop.model()              # fail fast: the workshop server, its key and VLLM_MODEL are checked
     convs = workload(settings, args.quick)
