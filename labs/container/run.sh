@@ -18,8 +18,11 @@
 #                     read-only at /models/model (WORKSHOP_MODEL_DIR inside the container)
 #   WAIT_S            seconds to wait for /health (default 300)
 #   WORKSHOP_IMAGE    the image (default localhost/vllm-workshop-cpu:latest, made by build.sh)
+#   WORKSHOP_PROGRESS_EVERY  seconds between the waiting lines (default 15)
 #
-# Output: the `podman run` command, then "healthy after N s" and the VLLM_BASE_URL to export.
+# Output: the `podman run` command, a line every 15 s while the server loads (seconds waited and
+# the container's last log line: 35 s to healthy on the quiet workshop machine, 203 s while other
+# tests ran there), then "healthy after N s" and the VLLM_BASE_URL to export.
 # Errors (each `error: ... fix: ...`, exit 1): the engine or the image is missing, the name is in
 # use, the port is taken, the container exits before it is healthy or is not healthy in WAIT_S
 # (both print its last log lines first).
@@ -56,6 +59,7 @@ if ! out="$("$ENGINE" run "${opts[@]}" "$IMAGE" "$@" 2>&1)"; then
 fi
 
 start=$SECONDS
+every="${WORKSHOP_PROGRESS_EVERY:-15}"; next=$every   # a line while it loads: never a silent wait
 until curl -fsS -o /dev/null --max-time 5 "http://127.0.0.1:$port/health" 2>/dev/null; do
   if [ "$("$ENGINE" container inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" != true ]; then
     "$ENGINE" logs --tail 30 "$name" >&2 || true
@@ -71,6 +75,10 @@ until curl -fsS -o /dev/null --max-time 5 "http://127.0.0.1:$port/health" 2>/dev
   if [ $(( SECONDS - start )) -ge "$wait_s" ]; then
     "$ENGINE" logs --tail 30 "$name" >&2 || true
     ct_error "the container $name was not healthy after $wait_s s; its last log lines are above" "wait longer (WAIT_S=600), or give it more CPUs or memory (CONTAINER_CPUS, CONTAINER_MEMORY)"
+  fi
+  if [ $(( SECONDS - start )) -ge "$next" ]; then
+    echo "  waiting for /health: $(( SECONDS - start )) s | $("$ENGINE" logs --tail 1 "$name" 2>&1 | tail -n 1 | cut -c1-100)"
+    next=$(( next + every ))
   fi
   sleep 2
 done

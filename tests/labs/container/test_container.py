@@ -256,3 +256,31 @@ def test_base_sh_builds_nothing_where_docker_hub_answers(tmp_path):
     assert "called" not in p.stderr
     forced = sh("bash", "labs/container/base.sh", env={**env, "BUILD_BASE": "1"}, timeout=60)
     assert "docker.io answers" not in forced.stdout   # build.sh's call goes on to build
+
+
+def test_run_sh_says_how_long_it_has_waited(tmp_path):
+    """run.sh waits for /health while the server loads (35 s on the quiet machine, 203 s while
+    other tests ran): a line every WORKSHOP_PROGRESS_EVERY seconds with the container's last log
+    line, not minutes of silence (issue 21, long silent waits). A fake engine and a fake curl
+    that answers on its fourth call; nothing is started."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    calls = tmp_path / "curl-calls"
+    (fake / "curl").write_text(f'#!/bin/sh\necho x >> "{calls}"\n'
+                               f'[ "$(wc -l < "{calls}")" -ge 4 ]\n')          # healthy at call 4
+    (fake / "fake-podman").write_text(
+        '#!/bin/sh\ncase "$1 $2" in\n'
+        '  "image inspect") exit 0 ;;\n'
+        '  "container inspect") case "$*" in *-f*) echo true ;; *) exit 1 ;; esac ;;\n'  # none yet, then running
+        '  "run "*) echo 0123abcd ;;\n'
+        '  "logs "*) echo "INFO Starting to load model" ;;\n'
+        'esac\n')
+    for f in fake.iterdir():
+        f.chmod(0o755)
+    env = {"PATH": f"{fake}:{os.environ['PATH']}", "CONTAINER_ENGINE": "fake-podman",
+           "ROOT": str(tmp_path), "CONTAINER_PORT": str(free_port()), "WORKSHOP_PROGRESS_EVERY": "1"}
+    p = sh("bash", "labs/container/run.sh", env=env, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    waiting = [line for line in p.stdout.splitlines() if line.startswith("  waiting for /health: ")]
+    assert waiting and all(line.endswith("| INFO Starting to load model") for line in waiting), p.stdout
+    assert re.search(r"^healthy after \d+ s$", p.stdout, re.MULTILINE), p.stdout
