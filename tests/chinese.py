@@ -62,7 +62,11 @@ def english_lines(text: str, min_words: int = 5) -> list[tuple[int, str]]:
     """Prose lines with at least ``min_words`` English words and fewer CJK characters than
     English words (product names, code and links do not count as English)."""
     found = []
+    front = FRONT_MATTER.match(text)
+    front_lines = front[0].count("\n") if front else 0   # a hash such as 5c3ec72bb3be reads as words
     for number, line in prose_lines(text):
+        if number <= front_lines:
+            continue
         rest = line
         for pattern in KEEP:
             rest = pattern.sub(" ", rest)

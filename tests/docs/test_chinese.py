@@ -66,6 +66,9 @@ def test_checks_catch_english_and_off_glossary_terms(tmp_path):
             "```python\nprint('code is not prose, so English here is fine')\n```\n\n"
             "服务器支持流式传输。\n\n列出正在部署的模型。\n\n用容器部署 vLLM。\n")
     assert [n for n, _ in chinese.english_lines(page)] == [3]
+    # The front matter is not prose: translated_from: "5c3ec72bb3be" was taken for five English words.
+    fronted = '---\ndescription: 中文描述\ntranslated_from: "5c3ec72bb3be"\n---\n' + page
+    assert [n for n, _ in chinese.english_lines(fronted)] == [7]
     rows = chinese.glossary()
     assert [n for n, _ in chinese.off_glossary(page, rows)] == [11, 13]
     broken = tmp_path / "terms.yml"
