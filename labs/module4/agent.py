@@ -67,7 +67,13 @@ console = Console(width=100, highlight=False, markup=False, soft_wrap=True)  # t
 
 
 class UsageError(Exception):
-    """A bad config or decisions file: exit status 2."""
+    """A bad config or decisions file, or a server name it does not have: exit status 2. ``fix``
+    is what to do (default: correct the file)."""
+
+    def __init__(self, message: str, fix: str = "correct the file, or see the docstring of "
+                 "labs/module4/agent.py"):
+        super().__init__(message)
+        self.fix = fix
 
 
 # ------------------------------------------------------------------ configuration
@@ -327,7 +333,10 @@ async def main_async(args: argparse.Namespace) -> int:
     names = args.servers.split(",") if args.servers else list(config["servers"])
     unknown = [n for n in names if n not in config["servers"]]
     if unknown:
-        raise UsageError(f"no server named {unknown} in {args.config}; it has {list(config['servers'])}")
+        raise UsageError(f"no server named {', '.join(unknown)} in {args.config}; it has "
+                         f"{', '.join(config['servers'])}",
+                         f"name servers it has: --servers {','.join(config['servers'])} (or leave "
+                         "--servers out for all of them)")
     audit = AuditLog(args.audit)
     decisions = Decisions.load(args.decisions) if args.decisions else None
     approver = Approver(config.get("policy", {}), decisions, audit,
@@ -402,8 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         except BaseExceptionGroup as group:  # the MCP client's task groups wrap what we raise
             raise leaf(group) from None
     except UsageError as exc:
-        print(f"error: {exc}\n  fix: correct the file, or see the docstring of labs/module4/agent.py",
-              file=sys.stderr)
+        print(f"error: {exc}\n  fix: {exc.fix}", file=sys.stderr)
         return 2
 
 

@@ -94,6 +94,16 @@ def test_a_malformed_decisions_file_is_refused_before_anything_runs(tmp_path, co
     assert "Traceback" not in p.stderr and not (tmp_path / "a.jsonl").exists()
 
 
+def test_an_unknown_server_name_gets_the_names_it_can_use(tmp_path):
+    """--servers nope: the fix names the servers of servers.json, not "correct the file" (the file
+    was right; the option was wrong; seen in the walkthrough of 7 December 2026)."""
+    p = agent("--servers", "acme,nope", "--audit", str(tmp_path / "a.jsonl"), "hi")
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert "error: no server named nope in labs/module4/servers.json; it has acme, time, files" in p.stderr
+    assert "fix: name servers it has: --servers acme,time,files" in p.stderr, p.stderr
+    assert "correct the file" not in p.stderr
+
+
 # ------------------------------------------------------------------ servers that misbehave
 
 MISBEHAVING = '''
