@@ -223,6 +223,24 @@ def explain(exc: BaseException) -> str | None:
     return None
 
 
+def busy_cores(seconds: float = 1.0, stat: str = "/proc/stat") -> float:
+    """How many cores other programs keep busy now: the non-idle share of all cores over
+    ``seconds`` (two samples of ``/proc/stat``'s first line: user nice system idle iowait ...
+    ticks), times ``os.cpu_count()``. The load average would be late: it still counts, for a
+    minute, the work that just ended. PyTorch's OpenMP threads wait for each other at every step,
+    so a lab that runs torch on cores other programs hold can take many times longer."""
+    def sample() -> tuple[int, int]:
+        with open(stat) as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)   # idle + iowait
+        return sum(fields), idle
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    cores = os.cpu_count() or 1
+    return cores * (1 - (idle1 - idle0) / max(1, total1 - total0))
+
+
 @contextmanager
 def waiting(what: str, every: float | None = None) -> Iterator[None]:
     """Say ``what`` is being waited for, then print a line every ``every`` seconds (default

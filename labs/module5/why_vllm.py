@@ -21,7 +21,8 @@ greedy, float32, from the same chat-formatted ACME questions (``bench.conversati
 one line per way: requests, output tokens, seconds (wall clock), output tokens/s, and the ratio to
 transformers; saves everything with the machine's facts to ``.workshop/bench/why_vllm.json``.
 
-Exit status 1 with ``error: ... fix: ...`` when the server cannot be used (``workshop.run``) or
+A note says so first when other programs keep more than half of the cores busy
+(``workshop.busy_cores``). Exit status 1 with ``error: ... fix: ...`` when the server cannot be used (``workshop.run``) or
 when batching did not beat one-at-a-time by ``--expect`` (default 2x): on a machine busy with
 other work the figures mean little. Environment: ``VLLM_BASE_URL``, ``VLLM_API_KEY``,
 ``VLLM_MODEL`` as in every lab; ``WORKSHOP_MODEL_DIR`` for the weights transformers and the
@@ -179,6 +180,13 @@ def main() -> int:
     convs = conversations(n)
     model = workshop.model()                # fail fast: server, key and model checked first
     print(f"why vLLM: {model}, {n} requests x {t} output tokens, greedy, float32")
+    cores, busy = os.cpu_count() or 1, workshop.busy_cores()
+    if busy > cores / 2:
+        # torch's threads wait for each other at every step: a walkthrough here at load average 20
+        # saw transformers alone take 749 s (the whole quick profile: 49 s on an idle machine)
+        print(f"note: other programs keep {busy:.1f} of {cores} cores busy now: transformers' threads "
+              "will wait for them (minutes instead of seconds) and the figures will mean little; for "
+              "figures worth keeping, run it when the machine is idle (uptime shows the load)")
     ways = []
 
     def measure(way: str, requests: int, run) -> None:

@@ -111,25 +111,10 @@ def batches(examples: list[tuple[list[int], list[int]]], steps: int, pad: int):
         yield ids, mask, labels
 
 
-def busy_cores(seconds: float = 1.0, stat: Path = Path("/proc/stat")) -> float:
-    """How many cores other programs keep busy now: the non-idle share of all cores over
-    ``seconds`` (from ``/proc/stat``), times the number of cores. The load average would be
-    late: it still counts, for a minute, the work that just ended."""
-    def sample() -> tuple[int, int]:
-        fields = [int(x) for x in stat.read_text().splitlines()[0].split()[1:]]
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)   # idle + iowait
-        return sum(fields), idle
-    total0, idle0 = sample()
-    time.sleep(seconds)
-    total1, idle1 = sample()
-    cores = os.cpu_count() or 1
-    return cores * (1 - (idle1 - idle0) / max(1, total1 - total0))
-
-
 def threads() -> int:
     """PyTorch threads for training: all cores when the machine is idle, else 1 (see above)."""
     cores = os.cpu_count() or 1
-    return cores if busy_cores() <= cores / 2 else 1
+    return cores if workshop.busy_cores() <= cores / 2 else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -139,3 +139,13 @@ def test_every_model_load_prints_progress(lab, number):
     lines = (ROOT / lab).read_text(encoding="utf-8").splitlines()
     above = lines[number - 2].strip()
     assert above.startswith("with workshop.waiting("), f"{lab}:{number}: {lines[number - 1].strip()}"
+
+
+def test_busy_cores_reads_what_others_use_now(tmp_path, monkeypatch):
+    """Two samples of /proc/stat one second apart: 150 of 200 ticks busy on 2 cores is 1.5 cores."""
+    stat = tmp_path / "stat"
+    samples = iter(["cpu  100 0 100 800 0 0 0 0 0 0\n", "cpu  200 0 150 850 0 0 0 0 0 0\n"])
+    stat.write_text(next(samples))
+    monkeypatch.setattr(workshop.time, "sleep", lambda s: stat.write_text(next(samples)))
+    monkeypatch.setattr(workshop.os, "cpu_count", lambda: 2)
+    assert workshop.busy_cores(stat=str(stat)) == pytest.approx(1.5)

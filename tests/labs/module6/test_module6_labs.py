@@ -140,16 +140,9 @@ def test_missing_model_folder_is_one_error(tmp_path):
     assert "prepare_model.py" in p.stderr and p.stderr.count("error: ") == 1
 
 
-def test_busy_cores_reads_what_others_use_now(tmp_path, monkeypatch):
-    """Two samples of /proc/stat one second apart: 150 of 200 ticks busy on 2 cores is 1.5 cores
-    busy, and then the training takes one thread; an idle second leaves it all cores."""
-    stat = tmp_path / "stat"
-    samples = iter(["cpu  100 0 100 800 0 0 0 0 0 0\n", "cpu  200 0 150 850 0 0 0 0 0 0\n"])
-    stat.write_text(next(samples))
-    monkeypatch.setattr(train_adapter.time, "sleep", lambda s: stat.write_text(next(samples)))
+def test_training_takes_one_thread_when_others_keep_half_the_cores_busy(monkeypatch):
     monkeypatch.setattr(train_adapter.os, "cpu_count", lambda: 2)
-    assert train_adapter.busy_cores(stat=stat) == pytest.approx(1.5)
-    monkeypatch.setattr(train_adapter, "busy_cores", lambda: 1.5)
+    monkeypatch.setattr(train_adapter.workshop, "busy_cores", lambda: 1.5)
     assert train_adapter.threads() == 1
-    monkeypatch.setattr(train_adapter, "busy_cores", lambda: 0.2)
+    monkeypatch.setattr(train_adapter.workshop, "busy_cores", lambda: 0.2)
     assert train_adapter.threads() == 2
