@@ -22,10 +22,11 @@ import workshop
 
 
 def main() -> int:
+    client = workshop.client()
+    model = workshop.model(client)  # first: a wrong URL, key or model fails before vLLM's import
+    # vLLM's request model, imported only now: importing vLLM (PyTorch) took over 120 s at load 16
     from vllm.entrypoints.openai.responses.protocol import ResponsesRequest
 
-    client = workshop.client()
-    model = workshop.model(client)
     connections = []
     with socket.socket() as listener:  # stands where an MCP server would be
         listener.bind(("127.0.0.1", 0))
