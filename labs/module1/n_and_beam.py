@@ -38,7 +38,12 @@ def main() -> int:
     for choice in beams.choices:
         print(f"beam n=2 | beam {choice.index}: {choice.message.content!r}")
     # --8<-- [end:beam]
-    return 0 if (len(sampled.choices), len(beams.choices)) == (3, 2) else 1
+    if (len(sampled.choices), len(beams.choices)) != (3, 2):
+        raise workshop.WorkshopError(
+            f"asked for 3 sampled choices and 2 beams, got {len(sampled.choices)} and {len(beams.choices)}: "
+            "this server does not honour n or use_beam_search as vLLM does.\n  fix: run the lab "
+            "against a vLLM server (python scripts/server.py status shows the workshop's)")
+    return 0
 
 
 if __name__ == "__main__":

@@ -60,7 +60,13 @@ def main() -> int:
         watcher.join()
     mcp_items = [k for k in kinds if k.startswith("mcp")]
     print(f"connections to the MCP server_url: {len(connections)} | MCP items: {len(mcp_items)}")
-    return 1 if connections or mcp_items else 0
+    if connections or mcp_items:
+        raise workshop.WorkshopError(
+            f"this vLLM called the MCP server itself ({len(connections)} connection(s), MCP items "
+            f"{mcp_items}): the page describes vLLM 0.32, which does not.\n  fix: read the response "
+            "above and compare your vLLM's version (python -c 'import vllm; print(vllm.__version__)') "
+            "with the one this page was checked with")
+    return 0
 
 
 if __name__ == "__main__":
