@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -95,26 +95,58 @@ def test_the_matrix_covers_the_labs():
             "labs/module4/agent.py"} <= set(TOOL_LABS)
 
 
-@pytest.fixture(scope="module")
-def bad_inputs(vllm_server, keyed_server) -> dict[str, dict[str, str | None]]:
-    """Each bad input as the environment a learner would have."""
-    return {
-        "server down": {"VLLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"},
-        "URL without /v1": {"VLLM_BASE_URL": vllm_server.root},
-        "wrong model": {"VLLM_MODEL": "no-such-model"},
-        "key missing": {"VLLM_BASE_URL": keyed_server.base_url, "VLLM_API_KEY": None},
-        "no tool flags": {"VLLM_BASE_URL": keyed_server.base_url, "VLLM_API_KEY": keyed_server.key},
-    }
+#: Each bad input a learner meets, and the server it points at: ``None`` for no server at all (the
+#: row runs at once), else the fixture whose server must be up first.
+BAD_INPUTS = {"server down": None, "URL without /v1": "vllm_server", "wrong model": "vllm_server",
+              "key missing": "keyed_server", "no tool flags": "keyed_server"}
+
+
+def bad_input_env(name: str, server) -> dict[str, str | None]:
+    """The environment a learner with the bad input ``name`` has (``server``: the value of the
+    fixture :data:`BAD_INPUTS` names, ``None`` for "server down"); ``None`` unsets a variable."""
+    if name == "server down":
+        return {"VLLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"}
+    if name == "URL without /v1":
+        return {"VLLM_BASE_URL": server.root}
+    if name == "wrong model":
+        return {"VLLM_MODEL": "no-such-model"}
+    if name == "key missing":
+        return {"VLLM_BASE_URL": server.base_url, "VLLM_API_KEY": None}
+    return {"VLLM_BASE_URL": server.base_url, "VLLM_API_KEY": server.key}   # no tool flags
 
 
 @pytest.fixture(scope="module")
-def matrix(bad_inputs) -> dict[tuple[str, str], subprocess.CompletedProcess]:
-    """Every lab run with every bad input, four at a time."""
-    jobs = [(lab, name) for lab in LABS for name in bad_inputs
-            if name != "no tool flags" or lab in TOOL_LABS]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = pool.map(lambda job: run_lab(job[0], **bad_inputs[job[1]]), jobs)
-        return dict(zip(jobs, results))
+def pool():
+    """The module's lab runs, four at a time (most of a run is Python start-up). At its end the
+    runs not yet started are dropped: an interrupted run (Ctrl+C) does not wait for the queue."""
+    p = ThreadPoolExecutor(max_workers=4)
+    try:
+        yield p
+    finally:
+        p.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="module")
+def option_futures(pool, tmp_path_factory) -> dict[str, Future]:
+    """Every lab with an option it does not take (see :func:`run_with_bad_option`), submitted now;
+    these runs need no server."""
+    return {lab: pool.submit(run_with_bad_option, lab, tmp_path_factory.mktemp("bad-option"))
+            for lab in PROGRAMS if lab not in PASS_THROUGH}
+
+
+@pytest.fixture(scope="module")
+def matrix(request, pool, option_futures) -> dict[tuple[str, str], subprocess.CompletedProcess]:
+    """Every lab run with every bad input (the tool labs also against the server without tool
+    flags). The runs that need no server go first: the unknown options (``option_futures``,
+    asked for here so that they start now) and "server down"; each other row is submitted as soon
+    as the server it points at is healthy, so the pool works while the session's servers load."""
+    futures: dict[tuple[str, str], Future] = {}
+    for name, fixture in BAD_INPUTS.items():
+        server = request.getfixturevalue(fixture) if fixture else None
+        for lab in LABS:
+            if name != "no tool flags" or lab in TOOL_LABS:
+                futures[(lab, name)] = pool.submit(run_lab, lab, **bad_input_env(name, server))
+    return {job: future.result() for job, future in futures.items()}
 
 
 @pytest.mark.parametrize("lab", LABS)
@@ -137,13 +169,13 @@ def test_the_check_catches_a_silent_failure_and_a_traceback():
     assert problems(good) == []
 
 
-def test_messages_name_the_fix(vllm_server):
-    """The messages say what to do, for the three commonest mistakes."""
-    down = run_lab("labs/module1/first_chat.py", VLLM_BASE_URL=f"http://127.0.0.1:{free_port()}/v1")
+def test_messages_name_the_fix(vllm_server, matrix):
+    """The messages say what to do, for the three commonest mistakes (the matrix's own runs)."""
+    down = matrix[("labs/module1/first_chat.py", "server down")]
     assert "no vLLM server answers" in down.stderr and "./scripts/start" in down.stderr
-    wrong = run_lab("labs/module1/sse.sh", VLLM_MODEL="no-such-model")
+    wrong = matrix[("labs/module1/sse.sh", "wrong model")]
     assert "no-such-model" in wrong.stderr and "export VLLM_MODEL=" in wrong.stderr
-    url = run_lab("labs/module1/curl_chat.sh", VLLM_BASE_URL=vllm_server.root)
+    url = matrix[("labs/module1/curl_chat.sh", "URL without /v1")]
     assert f"export VLLM_BASE_URL={vllm_server.root}/v1" in url.stderr
 
 
@@ -258,12 +290,9 @@ def test_the_walk_finds_every_kind_of_lab():
 
 
 @pytest.fixture(scope="module")
-def option_runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
-    """Every lab run with an option it does not take, four at a time."""
-    labs = [lab for lab in PROGRAMS if lab not in PASS_THROUGH]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return dict(zip(labs, pool.map(
-            lambda lab: run_with_bad_option(lab, tmp_path_factory.mktemp("bad-option")), labs)))
+def option_runs(option_futures) -> dict[str, subprocess.CompletedProcess]:
+    """Every lab run with an option it does not take (started early: :func:`option_futures`)."""
+    return {lab: future.result() for lab, future in option_futures.items()}
 
 
 @pytest.mark.parametrize("lab", [lab for lab in PROGRAMS if lab not in PASS_THROUGH])
