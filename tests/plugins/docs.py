@@ -512,9 +512,12 @@ def server_takes_images() -> str | None:
     return None
 
 
+@lru_cache
 def podman_problem() -> str | None:
     """``None`` when Podman runs containers here, else why not and the fix, one line
-    (``labs/container/check.py``'s ``problem``: a ``podman run --rm`` of the workshop's image)."""
+    (``labs/container/check.py``'s ``problem``: a ``podman run --rm`` of the workshop's image).
+    Asked once per process: each of the container page's skip markers asks it twice (condition
+    and reason), in both languages, and each answer is a container run."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("container_check", ROOT / "labs/container/check.py")
