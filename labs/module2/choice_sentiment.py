@@ -30,7 +30,12 @@ def main() -> int:
         # --8<-- [end:request]
         failures += sentiment not in SENTIMENTS
         print(f"{sentiment:8} | in the list: {sentiment in SENTIMENTS} | {message[:40]}...")
-    return 1 if failures else 0
+    if failures:
+        raise workshop.WorkshopError(
+            f"{failures} of {len(ticket.MESSAGES)} answers are not one of {SENTIMENTS}: the server did "
+            "not apply the choice constraint.\n  fix: restart the workshop server (python scripts/server.py restart, the CPU profile); Module 2, section 5 "
+            "'Choice: sentiment labels'")
+    return 0
 
 
 if __name__ == "__main__":

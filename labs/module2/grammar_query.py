@@ -58,7 +58,12 @@ def main() -> int:
         # --8<-- [end:parse]
         assert isinstance(tree, Tree)
         print(f"parsed:     {columns} column(s), conditions {conditions}")
-    return 1 if failures else 0
+    if failures:
+        raise workshop.WorkshopError(
+            f"{failures} of {len(QUESTIONS)} queries were cut off at max_tokens=60 before the grammar "
+            "could close them.\n  fix: raise max_tokens in the request, or ask shorter questions; "
+            "Module 2, section 6 'Grammar: a small query language'")
+    return 0
 
 
 if __name__ == "__main__":

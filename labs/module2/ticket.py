@@ -21,6 +21,7 @@ Run as a program, it prints the schema's properties and checks one good and one 
 from __future__ import annotations
 
 import json
+import sys
 
 from jsonschema import Draft202012Validator
 
@@ -113,7 +114,9 @@ def main() -> int:
     except InvalidOutput as err:
         print("parse_ticket refused it:", str(err)[:45], "...")
         return 0
-    print("parse_ticket accepted an invalid ticket")
+    print("error: parse_ticket accepted the bad ticket above, which breaks the schema in the ways "
+          "listed.\n  fix: restore labs/module2/ticket.py's TICKET_SCHEMA and parse_ticket "
+          "(git diff labs/module2/ticket.py shows what changed)", file=sys.stderr)
     return 1
 
 

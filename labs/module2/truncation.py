@@ -35,8 +35,8 @@ def main() -> int:
     except ticket.InvalidOutput as err:
         print(f"parse_ticket refused it: {err}")
     else:
-        print("a truncated reply was accepted as a ticket")
-        return 1
+        raise workshop.WorkshopError("a truncated reply was accepted as a ticket.\n  fix: restore "
+                                     "the finish_reason check in labs/module2/ticket.py's parse_ticket")
     # --8<-- [end:detect]
     # --8<-- [start:parse]
     try:
@@ -46,8 +46,8 @@ def main() -> int:
     except openai.LengthFinishReasonError:
         print("chat.completions.parse raised LengthFinishReasonError")
     else:
-        print("chat.completions.parse returned a truncated reply")
-        return 1
+        raise workshop.WorkshopError("chat.completions.parse returned a truncated reply.\n  fix: "
+                                     "install the workshop's openai (openai==3.54.0): ./scripts/setup.sh")
     # --8<-- [end:parse]
     return 0
 

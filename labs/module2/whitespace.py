@@ -47,12 +47,15 @@ def main() -> int:
     print(f"same reply: {replies[0] == replies[1]}")
     # --8<-- [end:compare]
     if replies[0] != replies[1]:
-        print("the per-request field changed the reply: vLLM now reads it")
-        return 1
+        raise workshop.WorkshopError(
+            "the per-request field changed the reply: this vLLM reads disable_any_whitespace per "
+            "request, unlike the one the page describes.\n  fix: compare your vLLM's version "
+            "(python -c 'import vllm; print(vllm.__version__)') with the page's; Module 2, section 8")
     if ticket.whitespace_between_tokens(replies[0]) == 0:
-        print("the reply has no whitespace to remove, so this comparison shows nothing "
-              "(was the server started with --structured-outputs-config.disable_any_whitespace?)")
-        return 1
+        raise workshop.WorkshopError(
+            "the reply has no whitespace to remove, so this comparison shows nothing: the server "
+            "was started with --structured-outputs-config.disable_any_whitespace.\n  fix: "
+            "restart it without that flag: python scripts/server.py restart (the CPU profile)")
     return 0
 
 
