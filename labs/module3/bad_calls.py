@@ -14,6 +14,7 @@ Exits 1 unless the database file is byte for byte the same afterwards (SHA-256 o
 """
 import hashlib
 import json
+import sys
 from types import SimpleNamespace
 
 from acme.db import create, db_path
@@ -50,7 +51,13 @@ def main() -> int:
     # --8<-- [end:star]
     after = hashlib.sha256(db_path().read_bytes()).hexdigest()
     print(f"database file unchanged: {before == after}")
-    return 0 if before == after else 1
+    if before != after:
+        print("error: a refused tool call changed the database file: run_tool_calls ran a call it "
+              "should have refused.\n  fix: restore the checks in labs/module3/round_trip.py "
+              "(git diff labs/module3/round_trip.py labs/acme shows what changed); Module 3, "
+              "section 6 'When a call is wrong'", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -61,8 +61,9 @@ def main() -> int:
             temperature=0, max_tokens=80)
         latencies_ms.append((time.perf_counter() - start) * 1000)
         if not response.choices[0].message.tool_calls:
-            print("no tool call came back")
-            return 1
+            raise workshop.WorkshopError("no tool call came back for a named tool_choice.\n  fix: "
+                                         "restart the server with its tool flags: python "
+                                         "scripts/server.py restart (the CPU profile)")
     print("latency per request:", ", ".join(f"{ms:.0f} ms" for ms in latencies_ms))
     print(judge(latencies_ms))
     # --8<-- [end:measure]

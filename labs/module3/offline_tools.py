@@ -25,6 +25,7 @@ os.environ.setdefault("PYTHONWARNINGS",                # vLLM uses a deprecated 
                       "ignore:`torch.distributed.reduce_op` is deprecated:FutureWarning")
 
 import json  # noqa: E402 - after the environment vLLM reads at import
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from acme.tools import openai_tools  # noqa: E402
@@ -60,7 +61,12 @@ def main() -> int:
     for call in parsed.tool_calls:
         print(f"parsed:    {call.function.name}({call.function.arguments})")
     # --8<-- [end:offline]
-    return 0 if parsed.tools_called else 1
+    if not parsed.tools_called:
+        print("error: the parser found no tool call in the raw reply above, although the structural "
+              "tag required one.\n  fix: install the workshop's vLLM and its smollm2 parser again "
+              "(./scripts/setup.sh); Module 3, section 9 shows the expected lines", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

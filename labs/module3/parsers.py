@@ -15,6 +15,7 @@ Prints one line per family; exits 1 if a parser is missing (renamed or removed i
 """
 import logging
 import os
+import sys
 
 os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
 logging.getLogger("vllm").setLevel(logging.ERROR)
@@ -69,7 +70,13 @@ def main() -> int:
         print(f"{family:38} | {parser:16} | {where:8} | {template}")
     print(f"{len(built_in)} parsers built into this vLLM; {missing} of the table's missing")
     # --8<-- [end:check]
-    return 1 if missing else 0
+    if missing:
+        print(f"error: {missing} of the table's {len(PAIRS)} parsers are not in this vLLM (MISSING "
+              "above).\n  fix: install the workshop's vLLM and its parser plugin again "
+              "(./scripts/setup.sh); Module 3, section 2 lists the version the table was checked with",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -54,7 +54,16 @@ def main() -> int:
     same = [(n, json.loads(a)) for n, a in streamed] == [(n, json.loads(a)) for n, a in whole]
     print(f"same calls: {same}")  # compared as JSON: some parsers space the pieces differently
     # --8<-- [end:compare]
-    return 0 if streamed and same else 1
+    if not streamed:
+        raise workshop.WorkshopError("the stream carried no tool-call pieces.\n  fix: restart the workshop "
+                                     "server: python scripts/server.py restart (the CPU profile has "
+                                     "the tool flags)")
+    if not same:
+        raise workshop.WorkshopError(
+            "the calls assembled from the stream differ from those without streaming (above): the "
+            "server's tool parser streams them wrongly.\n  fix: restart the workshop server: python "
+            "scripts/server.py restart (the CPU profile); Module 3, section 7 'Streaming tool calls'")
+    return 0
 
 
 if __name__ == "__main__":

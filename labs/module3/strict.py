@@ -47,7 +47,12 @@ def main() -> int:
         verdict = "valid" if not errors else "INVALID: " + "; ".join(errors)[:70]
         print(f"strict={str(strict):5} | arguments: {arguments} | {verdict}")
     # --8<-- [end:compare]
-    return 1 if results[True] else 0
+    if results[True]:
+        raise workshop.WorkshopError(
+            f"strict=True arguments break the schema: {'; '.join(results[True])}; a strict tool's "
+            "arguments are constrained to it.\n  fix: restart the workshop server: python "
+            "scripts/server.py restart (the CPU profile); Module 3, section 4")
+    return 0
 
 
 if __name__ == "__main__":

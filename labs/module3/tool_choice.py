@@ -68,7 +68,12 @@ def main() -> int:
                 print(f"  {c.function.name}: arguments break the schema: {errors}")
                 broken += 1
         # --8<-- [end:guarantees]
-    return 1 if broken else 0
+    if broken:
+        raise workshop.WorkshopError(
+            f"{broken} tool_choice guarantee(s) broken (the indented lines above).\n  fix: restart "
+            "the workshop server: python scripts/server.py restart (the CPU profile has the tool "
+            "flags); Module 3, section 3 says what each value guarantees")
+    return 0
 
 
 if __name__ == "__main__":

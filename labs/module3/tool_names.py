@@ -54,7 +54,12 @@ def main() -> int:
             found = "not Python: SyntaxError"
         print(f"pythonic format, {text:42} -> {found}")
     # --8<-- [end:check]
-    return 1 if bad else 0
+    if bad:
+        raise workshop.WorkshopError(
+            f"ACME tool names outside the rule: {bad}.\n  fix: rename them in labs/acme/tools.py to at "
+            "most 64 letters, digits and underscores, a Python identifier (git diff labs/acme/tools.py "
+            "shows what changed)")
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ def test_parser_table_check_fails_on_a_missing_parser(capsys):
         assert parsers.main() == 1
     finally:
         parsers.PAIRS.pop()
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "MISSING" in out
+    assert err.startswith("error: 1 of the table's") and err.count("error:") == 1 and "fix:" in err, err
     # Importing vLLM's parsers takes up to a minute on two cores: the first line says so.
     assert out.splitlines()[0] == "importing vLLM's tool parsers ...", out[:200]
 
