@@ -309,7 +309,8 @@ def main() -> int:
     if failed:
         print(f"error: {failed} check(s) failed\n  fix: each FAIL line says what went wrong; the "
               f"troubleshooting section of Module {number} lists the usual causes", file=sys.stderr)
-    return 1 if failed else 0
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

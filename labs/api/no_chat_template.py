@@ -64,9 +64,11 @@ def main() -> int:
     print("chat template:", tokenizer.chat_template)
     try:
         safe_apply_chat_template(config, tokenizer, CHAT, tokenize=False)
-        return 1  # rendered without a template: this page would be wrong
     except Exception as exc:  # noqa: BLE001 - vLLM's ChatTemplateResolutionError
         print(f"chat request  -> {type(exc).__name__}: {exc}")
+    else:  # rendered without a template: this page would be wrong
+        raise workshop.WorkshopError("this vLLM rendered a chat without a chat template.\n  fix: "
+                                     "compare its version with the one the page was checked with")
     # --8<-- [end:no-template]
 
     # --8<-- [start:completions]

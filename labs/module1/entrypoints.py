@@ -61,7 +61,12 @@ def main() -> int:
     print("model:", old.model, "|", new.model)
     print("both run the same run_server:", entry.run_server is serve.run_server)
     # --8<-- [end:compare]
-    return 1 if differ else 0
+    if differ:
+        raise workshop.WorkshopError(
+            f"the two entry points parse {len(differ)} option(s) differently: {', '.join(differ)}; "
+            "the page describes a vLLM where they agree.\n  fix: compare your vLLM's version "
+            "(python -c 'import vllm; print(vllm.__version__)') with the one the page was checked with")
+    return 0
 
 
 if __name__ == "__main__":

@@ -359,8 +359,12 @@ def failover(args) -> int:
               f"retr{'y' if retries == 1 else 'ies'} of requests that the stopping replica did not answer")
     failed = len(results) - outcomes.get("answered", 0)
     if failed:
-        print(f"{failed} requests failed: the client must retry them (the router retried what it could)")
-    return 0 if not failed else 1
+        raise WorkshopError(
+            f"{failed} of {len(results)} requests failed: the client must retry them (the router "
+            "retried what it could, on every worker it had).\n  fix: check that the replicas you did "
+            f"not stop answer (curl <URL>/health for each of {', '.join(roots)}); Module 6, "
+            "section 9 'A replica fails' says how the router retries")
+    return 0
 
 
 def _client(root: str) -> openai.OpenAI:

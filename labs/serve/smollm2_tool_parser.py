@@ -33,6 +33,7 @@ come in one list or in several ``<tool_call>`` blocks; a block whose JSON does n
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 
 if __name__ == "__main__":  # before vLLM loads: an option it does not take is one error/fix
@@ -220,7 +221,12 @@ def demo() -> int:
     same = [tuple(v) for v in streamed.values()] == [
         (c.function.name, c.function.arguments) for c in whole.tool_calls]
     print(f"stream gives the same calls: {same}")
-    return 0 if same else 1
+    if not same:
+        print("error: the calls parsed from the stream differ from the whole reply's (above).\n"
+              "  fix: compare extract_tool_calls_streaming with extract_tool_calls above",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
