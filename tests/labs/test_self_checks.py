@@ -11,9 +11,9 @@ before ``return 1``.
 This check reads the labs' source. A lab's *exit functions* are the functions its
 ``if __name__ == "__main__":`` block calls, and, in turn, every module-level function whose result
 an exit function returns (``return asyncio.run(main_async(...))``, ``return models()``,
-``return {"direct": direct, ...}[what](args)``). None of them may ``return 1`` (or an ``if``
-expression one of whose branches is 1) unless the statement just before prints a line starting
-with ``error:`` to ``sys.stderr``.
+``return {"direct": direct, ...}[what](args)``). None of them may ``return 1`` (or another
+non-zero status such as a usage error's 2, or an ``if`` expression with such a branch) unless
+the statement just before prints a line starting with ``error:`` to ``sys.stderr``.
 """
 from __future__ import annotations
 
@@ -65,12 +65,13 @@ def exit_functions(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunction
     return [defs[name] for name in defs if name in found]
 
 
-def _yields_one(value: ast.expr | None) -> bool:
-    """``1``, or an ``if`` expression one of whose branches yields 1."""
+def _yields_failure(value: ast.expr | None) -> bool:
+    """A non-zero whole number (1 for a failed check, 2 for a usage error), or an ``if``
+    expression one of whose branches yields one."""
     if isinstance(value, ast.Constant):
-        return value.value == 1 and not isinstance(value.value, bool)
+        return isinstance(value.value, int) and not isinstance(value.value, bool) and value.value != 0
     if isinstance(value, ast.IfExp):
-        return _yields_one(value.body) or _yields_one(value.orelse)
+        return _yields_failure(value.body) or _yields_failure(value.orelse)
     return False
 
 
@@ -90,7 +91,7 @@ def _prints_error(statement: ast.stmt | None) -> bool:
 
 
 def silent_failures(source: str) -> list[str]:
-    """``"function:line: statement"`` for each ``return`` of 1 in an exit function of the program
+    """``"function:line: statement"`` for each non-zero ``return`` in an exit function of the program
     ``source`` that is not just after an ``error:`` line printed to stderr."""
     tree = ast.parse(source)
     found = []
@@ -101,7 +102,7 @@ def silent_failures(source: str) -> list[str]:
                 if not isinstance(block, list):
                     continue
                 for before, statement in zip([None] + block[:-1], block):
-                    if (isinstance(statement, ast.Return) and _yields_one(statement.value)
+                    if (isinstance(statement, ast.Return) and _yields_failure(statement.value)
                             and not _prints_error(before)):
                         found.append(f"{function.name}:{statement.lineno}: {ast.unparse(statement)}")
     return sorted(found)
@@ -129,7 +130,7 @@ def check():
 def dispatch():
     def inner():
         return 1
-    return 1
+    return 2
 if __name__ == "__main__":
     raise SystemExit(main() or check())
 '''
@@ -137,9 +138,9 @@ if __name__ == "__main__":
 
 def test_the_check_finds_silent_failures_and_passes_reported_ones():
     """Each shape the labs used: an if expression, a bare ``return 1`` after a result line, one
-    reached through a returned call; a ``return 1`` after ``print("error: ...", file=sys.stderr)``
+    reached through a returned call (a usage error's 2 too); a ``return 1`` after ``print("error: ...", file=sys.stderr)``
     and one in a nested helper are not failures."""
-    assert silent_failures(BAD) == ["check:12: return 1", "dispatch:17: return 1",
+    assert silent_failures(BAD) == ["check:12: return 1", "dispatch:17: return 2",
                                     "main:5: return 0 if same else 1"]
 
 
