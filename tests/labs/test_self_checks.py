@@ -138,8 +138,8 @@ if __name__ == "__main__":
 
 def test_the_check_finds_silent_failures_and_passes_reported_ones():
     """Each shape the labs used: an if expression, a bare ``return 1`` after a result line, one
-    reached through a returned call (a usage error's 2 too); a ``return 1`` after ``print("error: ...", file=sys.stderr)``
-    and one in a nested helper are not failures."""
+    reached through a returned call (a usage error's 2 too); a ``return 1`` after
+    ``print("error: ...", file=sys.stderr)`` and one in a nested helper are not failures."""
     assert silent_failures(BAD) == ["check:12: return 1", "dispatch:17: return 2",
                                     "main:5: return 0 if same else 1"]
 
