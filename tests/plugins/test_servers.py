@@ -11,8 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import workshop_server as ws
 from support import ROOT
 
@@ -38,10 +36,9 @@ def test_collect_only_starts_no_server(tmp_path):
     assert not list(tmp_path.glob("*.pid")) and not ws.port_open(root)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_an_interrupted_run_leaves_no_server(tmp_path, sig):
-    """Ctrl+C (SIGINT) or SIGTERM to pytest while its server loads: the run ends and the server's
-    whole process group is gone."""
+def test_an_interrupted_run_leaves_no_server(tmp_path):
+    """SIGTERM to pytest while its server loads: the run ends and the server's whole process
+    group is gone."""
     proc, root = child_pytest(tmp_path, "-q", "docs/en/module1.md")
     pid_file = tmp_path / "server.pid"
     deadline = time.monotonic() + 120
@@ -50,7 +47,7 @@ def test_an_interrupted_run_leaves_no_server(tmp_path, sig):
         time.sleep(0.5)
     pgid = int(pid_file.read_text())
     time.sleep(3)   # the server is loading now
-    os.kill(proc.pid, sig)
+    os.kill(proc.pid, signal.SIGTERM)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode != 0
     assert not ws.group_alive(pgid), f"the server's processes outlived the run:\n{out[-2000:]}"
