@@ -19,6 +19,9 @@
 #              it talks to a server, instead of running as if nothing was said.
 # ws_check F   after `curl ... -o F`: when the server answered with an error (a JSON body with
 #              "error"), end with `error: <the server's message>` and its fix.
+# ... | ws_tool_output LOG   behind a Python tool (`tool 2>&1 | ws_tool_output LOG || ...`): its
+#              output goes to the terminal as it comes and to LOG, except a traceback, which goes
+#              to LOG only: the lab then ends with one `error: ... fix: ...` line that names LOG.
 # Errors need nothing but curl and python3 (for JSON), so they work with or without the venv.
 
 BASE="${VLLM_BASE_URL:-http://localhost:8000/v1}"
@@ -39,6 +42,10 @@ ws_no_options() {  # ws_no_options "$@": see the header
   esac
   printf 'error: bash %s takes no arguments, not: %s\n  fix: bash %s  (--help says what it does)\n' "$0" "$*" "$0" >&2
   exit 2
+}
+
+ws_tool_output() {  # ws_tool_output LOG: see the header
+  tee "$1" | sed -u '/^Traceback (most recent call last):/,$d'
 }
 
 ws_message() {  # ws_message FILE: vLLM's error message in a response body (or its first line)

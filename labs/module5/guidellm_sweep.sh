@@ -13,9 +13,14 @@
 # local tokenizer, GuideLLM would try the Hugging Face hub (and fail offline).
 # Writes .workshop/bench/guidellm/benchmarks.{json,csv,html}; labs/module5/slo.py reads the JSON.
 #
+# Everything GuideLLM printed is kept in .workshop/bench/guidellm/run.log.
+#
 # Environment: VLLM_BASE_URL, VLLM_API_KEY, VLLM_MODEL as in every lab; WORKSHOP_MODEL_DIR for
 # the tokenizer (default .workshop/models/SmolLM2-135M-Instruct). Exit status 1 with
-# `error: ... fix: ...` when the server cannot be used, or GuideLLM is not installed.
+# `error: ... fix: ...` when the server cannot be used, GuideLLM is not installed, or the sweep
+# fails: most often because no request finished within a strategy's seconds (GuideLLM then has
+# no rate to sweep between: "Invalid rates in sweep"), which happens on a server busy with other
+# work, where one request of 128 + 32 tokens takes more than 15 s instead of about 1.5 s.
 set -euo pipefail
 source labs/workshop.sh
 [ $# -le 1 ] || ws_error "one profile at most, not: $*" "use quick or full: bash labs/module5/guidellm_sweep.sh quick"
@@ -37,6 +42,15 @@ mkdir -p "$out"
 # One worker process and a polling loop that sleeps keep its share small; its log goes with the results.
 export GUIDELLM__MAX_WORKER_PROCESSES=1 GUIDELLM__DEFAULT_ASYNC_LOOP_SLEEP=0.005
 export GUIDELLM__LOGGING__LOG_FILE="$out/guidellm.log"
+sweep_failed() {  # after GuideLLM ended with an error: say which, in one line
+  if grep -q "Invalid rates in sweep" "$out/run.log"; then
+    ws_error "no request finished within a strategy's $seconds s, so GuideLLM had no rate to sweep" \
+      "run it when nothing else uses the server (one request should take about 1.5 s: python labs/module1/first_chat.py), or the full profile (30 s a strategy)"
+  fi
+  ws_error "guidellm failed: $(grep -v '^ ' "$out/run.log" | tail -n 1)" "read $out/run.log"
+}
+rm -f "$out"/benchmarks.*   # a failed sweep must not leave the last one's reports to be read as its own
+export PYTHONUNBUFFERED=1   # its lines reach the terminal as they come, through the pipe below
 # --8<-- [start:run]
 HF_HUB_OFFLINE=1 guidellm run \
   --backend "kind=openai_http,target=$ROOT_URL,model=$MODEL,api_key=${VLLM_API_KEY:-EMPTY}" \
@@ -48,6 +62,6 @@ HF_HUB_OFFLINE=1 guidellm run \
   --output "kind=json,path=$out/benchmarks.json" \
   --output "kind=csv,path=$out/benchmarks.csv" \
   --output "kind=html,path=$out/benchmarks.html" \
-  --disable-console-interactive
+  --disable-console-interactive 2>&1 | ws_tool_output "$out/run.log" || sweep_failed
 # --8<-- [end:run]
 python labs/module5/bench.py stamp "$out" "$MODEL"

@@ -140,6 +140,9 @@ def main() -> int:
         return 1
     for path in written:
         print(f"wrote {shown(path)}")
+    if not sweep:
+        print(f"not drawn: latency.png, which needs a GuideLLM sweep in {shown(sweep_file.parent)} "
+              "(bash labs/module5/guidellm_sweep.sh)")
     return 0
 
 

@@ -40,6 +40,8 @@ LOCK_DIR = ws.RUN_DIR
 ALONE_BLOCKS = {
     r"labs/module5/metrics_watch\.py": "counts the requests and tokens of /metrics, which other pages move",
     r"labs/checkpoint\.py 5\b": "times 8 requests at once against 8 one by one",
+    r"labs/module5/guidellm_sweep\.sh": "needs one request to finish within 15 s (about 1.5 s on a quiet "
+                                         "server; in a suite run beside other pages, none did)",
 }
 #: Commands that keep every core busy with threads of their own (PyTorch in the lab's process, a
 #: vLLM engine loading): beside other work their threads wait for each other, and the cores are
