@@ -11,8 +11,17 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 import workshop_server as ws
 from support import ROOT
+
+
+def as_in_a_terminal() -> None:
+    """The child's SIGINT as a terminal's foreground job has it. A suite started in the background
+    (``bash .ci/run &``) inherits SIGINT ignored, which Python then keeps: the child would not
+    see the Ctrl+C that the SIGINT case sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def child_pytest(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str]:
@@ -24,7 +33,7 @@ def child_pytest(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str]:
         env.pop(name, None)
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:xdist", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=as_in_a_terminal)
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -36,9 +45,10 @@ def test_collect_only_starts_no_server(tmp_path):
     assert not list(tmp_path.glob("*.pid")) and not ws.port_open(root)
 
 
-def test_an_interrupted_run_leaves_no_server(tmp_path):
-    """SIGTERM to pytest while its server loads: the run ends and the server's whole process
-    group is gone."""
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_run_leaves_no_server(tmp_path, sig):
+    """Ctrl+C (SIGINT) or SIGTERM to pytest while its server loads: the run ends and the server's
+    whole process group is gone."""
     proc, root = child_pytest(tmp_path, "-q", "docs/en/module1.md")
     pid_file = tmp_path / "server.pid"
     deadline = time.monotonic() + 120
@@ -47,7 +57,7 @@ def test_an_interrupted_run_leaves_no_server(tmp_path):
         time.sleep(0.5)
     pgid = int(pid_file.read_text())
     time.sleep(3)   # the server is loading now
-    os.kill(proc.pid, signal.SIGTERM)
+    os.kill(proc.pid, sig)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode != 0
     assert not ws.group_alive(pgid), f"the server's processes outlived the run:\n{out[-2000:]}"
