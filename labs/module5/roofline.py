@@ -109,6 +109,28 @@ def table(params: float, bpp: float, bandwidth: float, flops: float, batches=(1,
           + "  (tokens/s, at most)")
 
 
+def against_bound(why: dict, params: float, bpp: float, bandwidth: float, flops: float) -> list[dict]:
+    """``why_vllm.py``'s rates (its JSON: ``ways``, and the sweep's ``knee`` and ``peak`` rows when
+    it has them) against the bound at each one's batch: one dict per rate, in that order, with
+    ``way``, ``batch`` (the concurrency; the offline batch's requests; 1 for one at a time),
+    ``tokens_per_s``, ``bound_tokens_per_s`` (rounded to 0.1) and ``pct_of_bound`` (a whole %)."""
+    rates = [(way["way"], way) for way in why["ways"]]
+    rates += [(f"vLLM server, concurrency {why[name]['concurrency']} ({name})", why[name])
+              for name in ("knee", "peak") if isinstance(why.get(name), dict)]
+    rows = []
+    for way, rate in rates:
+        if "concurrency" in rate:
+            batch = rate["concurrency"]
+        elif "concurrency" in way:       # "vLLM server, concurrency 32"
+            batch = int(way.rsplit(" ", 1)[1])
+        else:                            # the offline batch holds all its requests; else one at a time
+            batch = rate["requests"] if "offline" in way else 1
+        limit = bound(params, bpp, bandwidth, flops, batch)
+        rows.append({"way": way, "batch": batch, "tokens_per_s": rate["tokens_per_s"],
+                     "bound_tokens_per_s": round(limit, 1), "pct_of_bound": round(100 * rate["tokens_per_s"] / limit)})
+    return rows
+
+
 def main() -> int:
     ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--params", type=float, help="parameters (default: the bundled model's)")
@@ -135,13 +157,11 @@ def main() -> int:
     why = BENCH_DIR / "why_vllm.json"
     if why.exists():
         print(f"measured ({shown(why)}):")
-        for way in json.loads(why.read_text())["ways"]:
-            batch = int(way["way"].rsplit(" ", 1)[1]) if "concurrency" in way["way"] else 1
-            if "offline" in way["way"]:
-                batch = way["requests"]
-            limit = bound(params, bpp, bandwidth, flops, batch)
-            print(f"  {way['way']:<38} {way['tokens_per_s']:>7.1f} tokens/s = "
-                  f"{100 * way['tokens_per_s'] / limit:3.0f} % of the bound at batch {batch} ({limit:,.0f})")
+        record["measured_from"] = shown(why)
+        record["measured"] = against_bound(json.loads(why.read_text()), params, bpp, bandwidth, flops)
+        for row in record["measured"]:
+            print(f"  {row['way']:<38} {row['tokens_per_s']:>7.1f} tokens/s = {row['pct_of_bound']:3d} % of "
+                  f"the bound at batch {row['batch']} ({row['bound_tokens_per_s']:,.0f})")
     print(f"saved: {shown(save('roofline', record))}")
     return 0
 

@@ -51,6 +51,8 @@ ALONE_BLOCKS = {
 CORE_HEAVY_BLOCKS = {
     r"labs/module5/why_vllm\.py": "measures speed, and its transformers and vLLM threads need the cores",
     r"labs/module5/tune\.py (?!--list)": "starts vLLM servers and measures them",
+    r"labs/module5/step_profile\.py": "starts a vLLM server of its own and times its steps (alone here: 43 s "
+                                       "with the server's start; beside other pages, 227 s)",
     r"labs/module6/train_adapter\.py": "trains with PyTorch threads on every core",
     r"labs/module1/offline_batch\.py|labs/module2/offline\.py|labs/module3/offline_tools\.py":
         "loads vLLM's engine into the lab's own process",

@@ -51,6 +51,19 @@ def test_roofline_bound_has_two_regimes():
     assert roofline.bound(params, bpp, bandwidth, flops, 1000) == pytest.approx(flops / (2 * params))
 
 
+def test_rates_against_the_bound_by_hand():
+    """Each way's batch: its concurrency, the offline batch's requests, 1 one at a time; the
+    sweep's knee and peak are compared too."""
+    why = {"ways": [{"way": "transformers generate, one at a time", "requests": 32, "tokens_per_s": 25.0},
+                    {"way": "vLLM server, concurrency 32", "requests": 32, "tokens_per_s": 1000.0},
+                    {"way": "vLLM offline, one batch", "requests": 64, "tokens_per_s": 1250.0}],
+           "peak": {"concurrency": 100, "tokens_per_s": 2500.0}}
+    rows = roofline.against_bound(why, 1e9, 2, 100e9, 10e12)   # 50 tokens/s at batch 1, ridge at 100
+    assert [(r["batch"], r["bound_tokens_per_s"], r["pct_of_bound"]) for r in rows] == \
+        [(1, 50.0, 50), (32, 1600.0, 62), (64, 3200.0, 39), (100, 5000.0, 50)]
+    assert rows[-1]["way"] == "vLLM server, concurrency 100 (peak)"
+
+
 # ------------------------------------------------------------------ the recorded run
 
 
@@ -65,6 +78,21 @@ def test_the_record_has_every_lab_and_its_machine():
     why = json.loads((RECORD / "why_vllm.json").read_text())
     assert why["machine"]["cores"] >= 1 and why["machine"]["versions"]["vllm"]
     assert "--profile full" in why["command"]
+
+
+def test_the_recorded_roofline_compares_the_recorded_sweep():
+    """The roofline record's comparisons are the recorded why-vLLM rates (the page quotes their
+    percentages) against its own bound, and its text shows each one."""
+    roof = json.loads((RECORD / "roofline.json").read_text())
+    why = json.loads((RECORD / "why_vllm.json").read_text())
+    expected = roofline.against_bound(why, roof["params"], roof["bytes_per_param"],
+                                      roof["bandwidth_bytes_per_s"], roof["flops_per_s"])
+    assert roof["measured"] == expected
+    assert [r["way"] for r in expected][-2:] == [f"vLLM server, concurrency {why['knee']['concurrency']} (knee)",
+                                                 f"vLLM server, concurrency {why['peak']['concurrency']} (peak)"]
+    text = (RECORD / "roofline.txt").read_text()
+    for r in expected:
+        assert f"{r['way']:<38} {r['tokens_per_s']:>7.1f} tokens/s = {r['pct_of_bound']:3d} % of the bound" in text, r
 
 
 def test_the_recorded_why_vllm_table_is_the_json():
