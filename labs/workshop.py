@@ -242,16 +242,18 @@ def busy_cores(seconds: float = 1.0, stat: str = "/proc/stat") -> float:
 
 
 @contextmanager
-def waiting(what: str, every: float | None = None) -> Iterator[None]:
+def waiting(what: str, every: float | None = None, announce: bool = True) -> Iterator[None]:
     """Say ``what`` is being waited for, then print a line every ``every`` seconds (default
     ``$WORKSHOP_PROGRESS_EVERY``, else 15) until the block ends, and how long it took: a long
     wait (a model loading into the lab's process, a server starting) is never silent.
+    ``announce=False`` leaves out the first line, for a caller that has just said it itself.
 
     >>> with workshop.waiting("loading the model into this process"):
     ...     llm = LLM(model=MODEL)
     """
     every = every or float(os.environ.get("WORKSHOP_PROGRESS_EVERY", 15))
-    print(f"{what} ...", flush=True)
+    if announce:
+        print(f"{what} ...", flush=True)
     start, done = time.monotonic(), threading.Event()
 
     def tick() -> None:

@@ -165,10 +165,14 @@ def main() -> int:
           f"{settings['max_tokens']} output tokens each")
     rows = {}
     for label, extra, extra_env in (("A: profile", [], {}), (f"B: {change}", flags, env)):
+        # A line at each step, and one every 15 s while measuring: a full experiment's measuring
+        # took up to 29 s, and stopping A and starting B 15 s more, with no line before.
+        print(f"{label}: starting its server ...", flush=True)
         with server(f"{args.experiment}_{label[0]}", extra, extra_env) as (url, startup):
             print(f"{label}: server ready in {startup:.0f} s, measuring ...", flush=True)
-            rows[label] = summary(asyncio.run(measure(url, convs, settings["max_tokens"],
-                                                      settings["concurrency"])), startup)
+            with workshop.waiting(f"measuring {label}", announce=False):
+                rows[label] = summary(asyncio.run(measure(url, convs, settings["max_tokens"],
+                                                          settings["concurrency"])), startup)
     cols = ["tokens_per_s", "ttft_p50_ms", "ttft_p95_ms", "itl_p50_ms", "itl_p95_ms", "latency_p95_ms",
             "server_start_s"]
     heads = ["tokens/s", "TTFT p50", "TTFT p95", "ITL p50", "ITL p95", "latency p95", "start s"]
