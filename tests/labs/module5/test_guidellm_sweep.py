@@ -54,3 +54,19 @@ def test_a_failed_sweep_is_one_error_and_its_traceback_stays_in_the_log(tmp_path
     assert message in p.stderr and fix in p.stderr, p.stderr
     assert "Traceback" in (reports / "run.log").read_text()
     assert not list(reports.glob("benchmarks.*"))
+
+
+def test_the_sweeps_constant_rates_are_as_the_page_says():
+    """The page said the constant rates lie "between" synchronous and throughput; the quick sweep of
+    the quiet walkthrough (7 December 2026) had one only, constant@2.13, at throughput's own 2.13
+    req/s. The recorded sweep's rates: evenly spaced above the synchronous rate, the last at the
+    throughput strategy's rate (GuideLLM's sweep), which the page now says in both languages."""
+    import re
+    rows = {m[1]: float(m[2]) for m in re.finditer(r"^(\S+)\s+([0-9.]+)\s", (ROOT / "labs/module5/record/slo.txt")
+                                                   .read_text(), re.M) if m[1] != "strategy"}
+    rates = sorted(float(name.split("@")[1]) for name in rows if name.startswith("constant@"))
+    step = (rows["throughput"] - rows["synchronous"]) / len(rates)
+    assert rates == pytest.approx([rows["synchronous"] + step * (i + 1) for i in range(len(rates))], abs=0.011)
+    assert rates[-1] == pytest.approx(rows["throughput"], abs=0.011)
+    assert "the last at the rate the throughput strategy\nreached" in (ROOT / "docs/en/module5.md").read_text()
+    assert "最后一个就是 throughput 策略达到的速率" in (ROOT / "docs/zh/module5.md").read_text()
