@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 from support import ROOT
-from workshop_server import free_port
 #: Arguments some labs need (Module 3's checkpoint also needs tool calling).
 ARGS = {"labs/checkpoint.py": ["3"],
         "labs/module4/agent.py": ["--servers", "acme", "--require-tool", "Where is order ACME-1042?"],
@@ -101,11 +100,12 @@ BAD_INPUTS = {"server down": None, "URL without /v1": "vllm_server", "wrong mode
               "key missing": "keyed_server", "no tool flags": "keyed_server"}
 
 
-def bad_input_env(name: str, server) -> dict[str, str | None]:
+def bad_input_env(name: str, server, dead_url: str) -> dict[str, str | None]:
     """The environment a learner with the bad input ``name`` has (``server``: the value of the
-    fixture :data:`BAD_INPUTS` names, ``None`` for "server down"); ``None`` unsets a variable."""
+    fixture :data:`BAD_INPUTS` names, ``None`` for "server down", whose URL is ``dead_url``);
+    ``None`` unsets a variable."""
     if name == "server down":
-        return {"VLLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"}
+        return {"VLLM_BASE_URL": dead_url}
     if name == "URL without /v1":
         return {"VLLM_BASE_URL": server.root}
     if name == "wrong model":
@@ -113,6 +113,19 @@ def bad_input_env(name: str, server) -> dict[str, str | None]:
     if name == "key missing":
         return {"VLLM_BASE_URL": server.base_url, "VLLM_API_KEY": None}
     return {"VLLM_BASE_URL": server.base_url, "VLLM_API_KEY": server.key}   # no tool flags
+
+
+@pytest.fixture(scope="module")
+def dead_url():
+    """A URL at which nothing answers while the module runs: a port bound and never listened on
+    (a connection is refused at once, and no server can take the port). A port from
+    ``workshop_server.free_port()`` is free only when it is picked, and the runs queue for minutes
+    while the session's servers start, each on a free port, bound before its model loads: in one
+    fresh-clone run a lab's "server down" row got no answer and no refusal for 120 s, and no
+    output (the likeliest cause: a server had taken that port meanwhile)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{s.getsockname()[1]}/v1"
 
 
 @pytest.fixture(scope="module")
@@ -127,15 +140,15 @@ def pool():
 
 
 @pytest.fixture(scope="module")
-def option_futures(pool, tmp_path_factory) -> dict[str, Future]:
+def option_futures(dead_url, pool, tmp_path_factory) -> dict[str, Future]:
     """Every lab with an option it does not take (see :func:`run_with_bad_option`), submitted now;
     these runs need no server."""
-    return {lab: pool.submit(run_with_bad_option, lab, tmp_path_factory.mktemp("bad-option"))
+    return {lab: pool.submit(run_with_bad_option, lab, tmp_path_factory.mktemp("bad-option"), dead_url)
             for lab in PROGRAMS if lab not in PASS_THROUGH}
 
 
 @pytest.fixture(scope="module")
-def matrix(request, pool, option_futures) -> dict[tuple[str, str], subprocess.CompletedProcess]:
+def matrix(request, dead_url, pool, option_futures) -> dict[tuple[str, str], subprocess.CompletedProcess]:
     """Every lab run with every bad input (the tool labs also against the server without tool
     flags). The runs that need no server go first: the unknown options (``option_futures``,
     asked for here so that they start now) and "server down"; each other row is submitted as soon
@@ -145,7 +158,7 @@ def matrix(request, pool, option_futures) -> dict[tuple[str, str], subprocess.Co
         server = request.getfixturevalue(fixture) if fixture else None
         for lab in LABS:
             if name != "no tool flags" or lab in TOOL_LABS:
-                futures[(lab, name)] = pool.submit(run_lab, lab, **bad_input_env(name, server))
+                futures[(lab, name)] = pool.submit(run_lab, lab, **bad_input_env(name, server, dead_url))
     return {job: future.result() for job, future in futures.items()}
 
 
@@ -244,18 +257,17 @@ def programs() -> list[str]:
 PROGRAMS = programs()
 
 
-def run_with_bad_option(lab: str, tmp: Path) -> subprocess.CompletedProcess:
+def run_with_bad_option(lab: str, tmp: Path, dead_url: str) -> subprocess.CompletedProcess:
     """``lab --no-such-option``, where anything that ran anyway would fail fast: no server at the
-    URLs, no model folder, no container engine, a throw-away ACME database; its whole process
-    group is killed after 120 s."""
+    URLs (``dead_url``), no model folder, no container engine, a throw-away ACME database; its
+    whole process group is killed after 120 s."""
     path = ROOT / lab
     if (path.parent / "__init__.py").exists():  # a package's module: python -m acme.db
         command = [sys.executable, "-m", ".".join(path.relative_to(ROOT / "labs").with_suffix("").parts)]
     else:
         command = [sys.executable if lab.endswith(".py") else "bash", lab]
-    dead = f"http://127.0.0.1:{free_port()}/v1"
     env = {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
-           "VLLM_BASE_URL": dead, "EMBED_BASE_URL": dead, "WORKSHOP_MODEL_DIR": str(tmp / "no-model"),
+           "VLLM_BASE_URL": dead_url, "EMBED_BASE_URL": dead_url, "WORKSHOP_MODEL_DIR": str(tmp / "no-model"),
            "CONTAINER_ENGINE": "no-such-engine", "ACME_DB": str(tmp / "acme.db"),
            "API_KEY_DEMO_TIMEOUT": "5"}
     proc = subprocess.Popen([*command, BAD_OPTION], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
