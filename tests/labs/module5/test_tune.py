@@ -24,4 +24,3 @@ def test_no_experiment_is_one_error_with_its_fix():
 def test_list_is_not_an_error():
     p = run("--list")
     assert p.returncode == 0 and p.stderr == "" and "eager" in p.stdout
-
