@@ -22,6 +22,11 @@
 # ... | ws_tool_output LOG   behind a Python tool (`tool 2>&1 | ws_tool_output LOG || ...`): its
 #              output goes to the terminal as it comes and to LOG, except a traceback, which goes
 #              to LOG only: the lab then ends with one `error: ... fix: ...` line that names LOG.
+# ws_waiting_start WHAT ... ws_waiting_end   around a long step: prints "WHAT ...", a line
+#              "  still <WHAT's first word>: N s" every $WORKSHOP_PROGRESS_EVERY seconds (default
+#              15, whole seconds) while it runs, and "WHAT: done in N s" at the end, as
+#              workshop.waiting does in the Python labs: a wait is never silent. A lab that ends
+#              with ws_error meanwhile stops the ticker too (an EXIT trap).
 # Errors need nothing but curl and python3 (for JSON), so they work with or without the venv.
 
 BASE="${VLLM_BASE_URL:-http://localhost:8000/v1}"
@@ -46,6 +51,29 @@ ws_no_options() {  # ws_no_options "$@": see the header
 
 ws_tool_output() {  # ws_tool_output LOG: see the header
   tee "$1" | sed -u '/^Traceback (most recent call last):/,$d'
+}
+
+ws_waiting_start() {  # ws_waiting_start WHAT: see the header
+  WS_WAIT_WHAT=$1 WS_WAIT_START=$SECONDS
+  echo "$1 ..."
+  local every="${WORKSHOP_PROGRESS_EVERY:-15}" word="${1%% *}"
+  (
+    trap 'kill "$s" 2>/dev/null || true; exit 0' TERM    # the sleep too: it holds the output open
+    while :; do
+      sleep "$every" & s=$!
+      wait "$s"
+      echo "  still $word: $(( SECONDS - WS_WAIT_START )) s"
+    done
+  ) &
+  WS_WAIT_PID=$!
+  trap 'kill "$WS_WAIT_PID" 2>/dev/null || true' EXIT
+}
+
+ws_waiting_end() {  # ws_waiting_end: see the header
+  kill "$WS_WAIT_PID" 2>/dev/null || true
+  wait "$WS_WAIT_PID" 2>/dev/null || true
+  trap - EXIT
+  echo "$WS_WAIT_WHAT: done in $(( SECONDS - WS_WAIT_START )) s"
 }
 
 ws_message() {  # ws_message FILE: vLLM's error message in a response body (or its first line)

@@ -4,7 +4,10 @@ workshop server), never the fix for another cause; and a lab that loads a model 
 process says so while it waits (``workshop.waiting``)."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -149,3 +152,30 @@ def test_busy_cores_reads_what_others_use_now(tmp_path, monkeypatch):
     monkeypatch.setattr(workshop.time, "sleep", lambda s: stat.write_text(next(samples)))
     monkeypatch.setattr(workshop.os, "cpu_count", lambda: 2)
     assert workshop.busy_cores(stat=str(stat)) == pytest.approx(1.5)
+
+
+def _bash(script: str) -> tuple[subprocess.CompletedProcess, float]:
+    start = time.monotonic()
+    p = subprocess.run(["bash", "-c", f"source labs/workshop.sh; {script}"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL,
+                       env={**os.environ, "WORKSHOP_PROGRESS_EVERY": "1"})
+    return p, time.monotonic() - start
+
+
+def test_ws_waiting_prints_while_it_waits():
+    """``ws_waiting_start``/``ws_waiting_end`` of ``labs/workshop.sh``, the bash labs' ``waiting``:
+    Module 5's bench_serve.sh left 21.6 s and 17.2 s of a silent terminal before each of vLLM's
+    tables (second quiet walkthrough, 7 December 2026)."""
+    p, _ = _bash('ws_waiting_start "measuring one thing"; sleep 2.5; ws_waiting_end; echo after')
+    lines = p.stdout.splitlines()      # bash's SECONDS counts whole seconds: 1 s may read as 2
+    assert lines[0] == "measuring one thing ..." and lines[-1] == "after", p.stdout
+    assert [re.sub(r"\d+", "N", line) for line in lines[1:-1]] == [
+        "  still measuring: N s", "  still measuring: N s", "measuring one thing: done in N s"], p.stdout
+
+
+def test_ws_error_while_waiting_stops_the_ticker():
+    """A lab that ends with ``ws_error`` in the middle leaves no ticker printing after it, and no
+    ``sleep`` holding its output open (the caller would wait up to 15 s for the end of it)."""
+    p, seconds = _bash('WORKSHOP_PROGRESS_EVERY=30 ws_waiting_start "measuring one thing"; sleep 1.5; ws_error "it broke" "fix it"')
+    assert p.returncode == 1 and p.stdout == "measuring one thing ...\n" and seconds < 10, (p.stdout, seconds)
+    assert p.stderr == "error: it broke\n  fix: fix it\n", p.stderr
