@@ -215,3 +215,14 @@ def test_the_page_compares_the_two_step_times_as_the_record_has_them(lang):
             assert f'record("labs/module5/record/step_profile.json", "rows.{i}.{key}", 1)' in text
         assert row["step_ms"] < row["unprofiled_step_ms"], row
     assert "profiled step is longer" not in text and "比不分析时更长" not in text
+
+
+def test_each_batch_is_profiled_inside_waiting():
+    """The knee's batch took 21 s without a line in the second quiet walkthrough (7 December 2026:
+    between 'batch 128: 128 requests, then 5 profiled steps ...' and its 'done'). Each batch now runs
+    inside ``workshop.waiting``, which prints a line every 15 s (``tests/labs/test_workshop.py``
+    checks the ticks); the page's block runs the lab itself."""
+    lines = (ROOT / "labs/module5/step_profile.py").read_text(encoding="utf-8").splitlines()
+    calls = [i for i, line in enumerate(lines) if "await profile_batch(" in line]
+    assert calls and all(lines[i - 1].strip().startswith("with workshop.waiting(") for i in calls), \
+        [lines[i - 1].strip() for i in calls]
