@@ -199,3 +199,15 @@ def test_metrics_watch_questions_share_a_prefix_longer_than_a_kv_block(vllm_serv
     tokenizer = AutoTokenizer.from_pretrained(ROOT / ".workshop" / "models" / "SmolLM2-135M-Instruct")
     tokens = len(tokenizer(shared)["input_ids"])
     assert tokens > 2 * block, f"the shared prefix is {tokens} tokens; a block is {block}"
+
+
+@pytest.mark.parametrize("lang, said", [("en", "rates your own run of `why_vllm.py` saved in it"),
+                                        ("zh", "你自己运行 `why_vllm.py`（第 1 节）时保存在其中的速率")])
+def test_the_page_says_whose_rates_roofline_compares(lang, said):
+    """roofline.py compares the bound with the learner's own ``.workshop/bench/why_vllm.json``
+    (``main``'s ``BENCH_DIR / "why_vllm.json"``), not with the recorded run; the pages said "the
+    recorded why-vLLM rates" and "“为什么选 vLLM”实测记录中的速率" (实测记录 is the site's word for a
+    recorded run: second quiet walkthrough, 7 December 2026)."""
+    assert 'BENCH_DIR / "why_vllm.json"' in (ROOT / "labs/module5/roofline.py").read_text(encoding="utf-8")
+    text = " ".join((ROOT / "docs" / lang / "module5.md").read_text(encoding="utf-8").split())
+    assert said in text and "compares the recorded why-vLLM rates" not in text and "实测记录中的速率" not in text
