@@ -14,6 +14,9 @@ a table whose rows are ``| start | minutes | what | where the minutes come from 
 
 Both languages have the same paths with the same rows: same minutes, and links to the same page
 and the same heading (by position, since the anchors are translated).
+
+The opening's total (the whole workshop's minutes of teaching, in hours too, and Modules 1 to 6's)
+is the sum of the pages' **Time:** lines, the agenda's own left out.
 """
 from __future__ import annotations
 
@@ -30,6 +33,11 @@ LINK = re.compile(r"\[[^\]]+\]\(([^)\s]+)\)")
 #: A page's stated time (its opening line) and a step's time in its step table.
 PAGE_TIME = {"en": re.compile(r"\*\*Time:\*\* (\d+) minutes"),
              "zh": re.compile(r"\*\*时间：\*\* (\d+) 分钟")}
+#: The opening's total: "takes 510 minutes (8.5 hours) of teaching ... Modules 1 to 6 alone take 385".
+TOTAL = {"en": re.compile(r"takes (\d+) minutes \(([\d.]+) hours\) of teaching.*?"
+                          r"Modules 1 to 6 alone take (\d+)", re.S),
+         "zh": re.compile(r"共需 (\d+) 分钟（([\d.]+) 小时）的授课时间.*?"
+                          r"仅模块 1 到模块 6 就要 (\d+) 分钟", re.S)}
 STEP_TIME = {"en": re.compile(r"^\| (\d+) \|.*\| (\d+) min \|$", re.M),
              "zh": re.compile(r"^\| (\d+) \|.*\| (\d+) 分钟 \|$", re.M)}
 
@@ -88,6 +96,17 @@ def agenda_problems(text: str, lang: str) -> list[str]:
     return problems
 
 
+def workshop_minutes(lang: str) -> tuple[int, float, int]:
+    """``(minutes, hours, minutes of Modules 1 to 6)``: the **Time:** lines of every page of
+    ``lang`` but the agenda added up (pages without one, the home page and the glossary, add
+    nothing); the hours rounded to the half hour."""
+    times = {page: int(m[1]) for page in pages.pages(lang) if page != AGENDA
+             if (m := PAGE_TIME[lang].search(pages.read(lang, page)))}
+    total = sum(times.values())
+    modules = sum(minutes for page, minutes in times.items() if re.fullmatch(r"module\d+\.md", page))
+    return total, round(total / 30) / 2, modules
+
+
 def where_to(lang: str, href: str) -> tuple[str, int | str | None]:
     """``(page, index of the heading)`` a link goes to (``None`` for a whole page; the anchor
     itself when the page has no such heading, which the other test reports)."""
@@ -110,6 +129,15 @@ def shape(lang: str) -> list:
 def test_agenda_sections_exist_and_times_add_up(lang):
     problems = agenda_problems(pages.read(lang, AGENDA), lang)
     assert not problems, f"docs/{lang}/{AGENDA}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("lang", pages.LANGS)
+def test_the_workshop_total_is_the_pages_times(lang):
+    """The opening said "about six hours" when the pages' Time lines added up to 510 minutes."""
+    stated = TOTAL[lang].search(pages.read(lang, AGENDA))
+    assert stated, f"docs/{lang}/{AGENDA} states no total as {TOTAL[lang].pattern!r}"
+    minutes, hours, modules = stated.groups()
+    assert (int(minutes), float(hours), int(modules)) == workshop_minutes(lang)
 
 
 def test_both_languages_have_the_same_agenda():
