@@ -11,6 +11,9 @@ pytest-xdist's workers) it prints:
   check and the other tests (items run side by side, so these add up to more than the wall time,
   printed last);
 - **time per page**: each page's summed item time in each language;
+- **schedule** (under pytest-xdist): how much of the wall time ``alone`` items held every other
+  worker back, how long items waited for their turn, and the longest ``alone`` items, from the
+  timeline :mod:`plugins.schedule` writes;
 - pytest's own ``--durations=10`` (pyproject.toml) lists the ten slowest items.
 
 It writes ``.workshop/verified.json`` (the site's "verified with" box) only when the run executed
@@ -30,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from plugins import servers
+from plugins import schedule, servers
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORD = ROOT / ".workshop" / "verified.json"
@@ -103,9 +106,32 @@ def setup_phases() -> list[tuple[str, float]]:
 _setup: list[tuple[str, float]] = []
 
 
+def cpu_ticks(stat: str | None = None) -> tuple[int, int] | None:
+    """``(busy, total)`` clock ticks of all cores since boot, from the first line of ``/proc/stat``
+    (proc(5): user nice system idle iowait irq softirq steal ...; idle and iowait are not busy);
+    ``None`` where there is no ``/proc/stat``. ``stat``: the file's text, for a test."""
+    try:
+        fields = [int(x) for x in (stat or Path("/proc/stat").read_text()).splitlines()[0].split()[1:9]]
+    except (OSError, ValueError, IndexError):
+        return None
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
+def busy_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """The share of all cores' time that was busy between two :func:`cpu_ticks` readings (0 to 1)."""
+    if not before or not after or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
+_cpu_at_start: list[tuple[int, int] | None] = [None]
+
+
 def pytest_sessionstart(session) -> None:  # noqa: ARG001 - pytest API
-    """Read the set-up phases now (a test that runs scripts/start appends more)."""
+    """Read the set-up phases now (a test that runs scripts/start appends more), and the cores'
+    ticks (the run's CPU use is printed with the wall time)."""
     _setup[:] = setup_phases()
+    _cpu_at_start[0] = cpu_ticks()
 
 
 def write_phases(tr) -> None:
@@ -119,11 +145,54 @@ def write_phases(tr) -> None:
     workers = getattr(tr.config.option, "numprocesses", None)
     tr.write_line(f"{'pytest, wall time':<32} {time.monotonic() - _start:7.1f} s"
                   + (f"  ({workers} workers; the phases above are summed item times)" if workers else ""))
+    busy = busy_share(_cpu_at_start[0], cpu_ticks())
+    if busy is not None:   # near 100 %: the run is bound by the cores, and only less work makes it faster
+        tr.write_line(f"{'cores busy':<32} {100 * busy:7.1f} %  (of {os.cpu_count()} cores, whole machine, over the run)")
     if _pages:
         tr.section("time per page (summed item time, s)")
         tr.write_line(f"{'page':<24}" + "".join(f"{lang:>9}" for lang in LANGS))
         for page, times in sorted(_pages.items(), key=lambda kv: -sum(kv[1].values())):
             tr.write_line(f"{page:<24}" + "".join(f"{times.get(lang, 0):9.1f}" for lang in LANGS))
+
+
+def schedule_summary(lines: list[str]) -> list[str]:
+    """The schedule section's lines from a timeline's lines (:func:`plugins.schedule.timeline_line`:
+    ``worker, alone, asked, began, ended, nodeid``, seconds since the epoch): items run, the
+    seconds ``alone`` items ran (nothing else ran then), the seconds items waited for their turn
+    (summed over workers) and the five longest ``alone`` items. Malformed lines are skipped."""
+    rows = []
+    for line in lines:
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) != 6:
+            continue
+        try:
+            rows.append((parts[0], parts[1] == "1", *map(float, parts[2:5]), parts[5]))
+        except ValueError:
+            continue
+    if not rows:
+        return []
+    alone = sorted(((ended - began, nodeid) for _, is_alone, _, began, ended, nodeid in rows if is_alone),
+                   reverse=True)
+    waited = sum(began - asked for _, _, asked, began, _, _ in rows)
+    span = max(r[4] for r in rows) - min(r[2] for r in rows)
+    out = [f"{'items':<32} {len(rows):7d}  over {span:.1f} s",
+           f"{'alone items':<32} {len(alone):7d}  {sum(d for d, _ in alone):.1f} s with no other item running",
+           f"{'waiting for a turn':<32} {waited:7.1f} s  (summed over workers)"]
+    out += [f"  {d:7.1f} s  {nodeid}" for d, nodeid in alone[:5]]
+    return out
+
+
+def write_schedule(tr) -> None:
+    """The schedule section, from this run's timeline (nothing without pytest-xdist)."""
+    path = os.environ.get(schedule.TIMELINE_ENV)
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines() if path else []
+    except OSError:
+        lines = []
+    if summary := schedule_summary(lines):
+        tr.section("schedule (pytest-xdist)")
+        for line in summary:
+            tr.write_line(line)
 
 
 def _server_facts() -> dict[str, str]:
@@ -146,6 +215,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         return
     tr = terminalreporter
     write_phases(tr)
+    write_schedule(tr)
     if not any(_outcomes.values()):
         return
     tr.section("docs examples per language")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,9 +64,26 @@ CORE_HEAVY_BLOCKS = {
 SHARED_STATE = {"module3.md": "docs/acme-db", "module4.md": "docs/acme-db", "app.md": "docs/acme-db"}
 
 
+#: The run's timeline: one line per item run under the schedule lock, written by the workers and
+#: read by :mod:`plugins.report` (its path is set in the main process before the workers start,
+#: which inherit it).
+TIMELINE_ENV = "WORKSHOP_TIMELINE"
+
+
 def pytest_configure(config) -> None:
+    """Register the ``alone`` mark; in the main process, start the run's timeline file
+    (``.workshop/run/timeline-<pid>.tsv``), which the workers inherit through the environment."""
     config.addinivalue_line("markers", "alone: runs with no other test at the same time (it measures "
                                        "speed or reads the server's global gauges)")
+    if hasattr(config, "workerinput"):
+        return
+    LOCK_DIR.mkdir(parents=True, exist_ok=True)
+    for old in LOCK_DIR.glob("timeline-*.tsv"):   # an earlier run's, unless that run still goes on
+        if not Path(f"/proc/{old.stem.removeprefix('timeline-')}").exists():
+            old.unlink(missing_ok=True)
+    path = LOCK_DIR / f"timeline-{os.getpid()}.tsv"
+    path.write_text("")
+    os.environ[TIMELINE_ENV] = str(path)
 
 
 def unit_of(nodeid: str) -> str:
@@ -127,11 +145,26 @@ def turn(alone: bool, lock_dir: Path = LOCK_DIR):
             fcntl.flock(gate, fcntl.LOCK_UN)
 
 
+def timeline_line(worker: str, nodeid: str, alone: bool, asked: float, began: float, ended: float) -> str:
+    """One timeline line: ``worker, alone (0/1), asked, began, ended, nodeid``, tab-separated;
+    times in seconds since the epoch (``time.time()``): asked for the lock, got it, let it go."""
+    return f"{worker}\t{int(alone)}\t{asked:.3f}\t{began:.3f}\t{ended:.3f}\t{nodeid}\n"
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):  # noqa: ARG001 - pytest API
-    """Hold the schedule lock for the item's set-up, call and tear-down (under xdist only)."""
-    if "PYTEST_XDIST_WORKER" not in os.environ:
+    """Hold the schedule lock for the item's set-up, call and tear-down (under xdist only), and
+    add the item's line to the run's timeline (:func:`timeline_line`)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
         yield
         return
-    with turn(item.get_closest_marker("alone") is not None):
+    alone = item.get_closest_marker("alone") is not None
+    asked = time.time()
+    with turn(alone):
+        began = time.time()
         yield
+    ended = time.time()
+    if path := os.environ.get(TIMELINE_ENV):
+        with open(path, "a", encoding="utf-8") as f:   # one short write per line: O_APPEND keeps lines whole
+            f.write(timeline_line(worker, item.nodeid, alone, asked, began, ended))
