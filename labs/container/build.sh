@@ -6,7 +6,7 @@
 #   CONTAINER_ENGINE=docker bash labs/container/build.sh                            # Docker
 #
 # Cache: the tag is the first 12 hex digits of a SHA-256 over the build's inputs (the
-# Containerfile, the engine and model groups of pyproject.toml, labs/serve/*,
+# Containerfile, the engine and model groups of pyproject.toml, the files of labs/serve/,
 # scripts/prepare_model.py, scripts/vllm_cpu_cli.py) and the base image's name; when an image
 # with that tag exists, nothing is built (about 1 s). The image gets a pyproject.toml with just
 # those two groups, so a change to the docs or test pins rebuilds nothing. Two builds at once
@@ -29,11 +29,16 @@ set -euo pipefail
 source labs/container/common.sh
 ct_no_options "$@"
 ct_need_engine
+mkdir -p "$STATE"   # a fresh clone has no .workshop/container/ yet
 exec 9> "$STATE/build.lock"
 flock 9   # a build already running finishes first; this one then finds its image
 
 image_exists() { "$ENGINE" image inspect "$1" >/dev/null 2>&1; }
-inputs=(labs/container/Containerfile labs/serve/* scripts/prepare_model.py scripts/vllm_cpu_cli.py)
+# Files only, in this order (it is the hash's): the __pycache__ folder Python leaves in labs/serve/
+# once a server has loaded the tool parser plugin is not an input (it made `cat` and `cp` fail).
+inputs=(labs/container/Containerfile)
+for f in labs/serve/*; do if [ -f "$f" ]; then inputs+=("$f"); fi; done
+inputs+=(scripts/prepare_model.py scripts/vllm_cpu_cli.py)
 # The two dependency groups the image installs, as a pyproject.toml of their own.
 groups="$(python3 -c 'import tomllib, json; g = tomllib.load(open("pyproject.toml", "rb"))["dependency-groups"]
 print("[dependency-groups]"); [print(k, "=", json.dumps(g[k])) for k in ("engine", "model")]')"

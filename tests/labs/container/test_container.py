@@ -284,3 +284,38 @@ def test_run_sh_says_how_long_it_has_waited(tmp_path):
     waiting = [line for line in p.stdout.splitlines() if line.startswith("  waiting for /health: ")]
     assert waiting and all(line.endswith("| INFO Starting to load model") for line in waiting), p.stdout
     assert re.search(r"^healthy after \d+ s$", p.stdout, re.MULTILINE), p.stdout
+
+
+def test_build_sh_ignores_the_pycache_a_server_leaves_in_labs_serve(tmp_path):
+    """A server loads the tool parser plugin from ``labs/serve/``, and Python leaves a
+    ``__pycache__`` folder there: build.sh then failed with ``cat: labs/serve/__pycache__: Is a
+    directory`` and ``cp: -r not specified`` and no error line (seen in a page walkthrough), and
+    the folder changed the image's hash. Run on a copy of its inputs with a fake engine that has
+    every image: the same tag ("up to date") with and without the folder. Nothing is built. The
+    copy has no ``.workshop/``, as a fresh clone: build.sh's lock file there failed too."""
+    copy = tmp_path / "repo"
+    for rel in ["pyproject.toml", "scripts/prepare_model.py", "scripts/vllm_cpu_cli.py",
+                "labs/container/Containerfile", "labs/container/common.sh", "labs/container/build.sh",
+                *(p.relative_to(ROOT).as_posix() for p in (ROOT / "labs/serve").iterdir() if p.is_file())]:
+        (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / rel, copy / rel)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "fake-podman").write_text("#!/bin/sh\nexit 0\n")   # every image exists; tag works
+    (fake / "fake-podman").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "CONTAINER_ENGINE": "fake-podman",
+           "BASE": "localhost/workshop-base:bookworm"}
+    env.pop("ROOT", None)
+
+    def build() -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", "labs/container/build.sh"], cwd=copy, env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    clean = build()
+    assert clean.returncode == 0 and "up to date" in clean.stdout, clean.stdout + clean.stderr
+    (copy / "labs/serve/__pycache__").mkdir()
+    (copy / "labs/serve/__pycache__/smollm2_tool_parser.cpython-311.pyc").write_bytes(b"\0" * 16)
+    cached = build()
+    assert cached.returncode == 0, cached.stdout + cached.stderr
+    assert cached.stderr == "" and "up to date" in cached.stdout, cached.stdout + cached.stderr
+    assert cached.stdout.splitlines()[-1] == clean.stdout.splitlines()[-1]
