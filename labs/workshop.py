@@ -68,17 +68,21 @@ class ArgumentParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def no_options(argv: list[str] | None = None) -> None:
+def no_options(argv: list[str] | None = None, settings: str | None = "VLLM_BASE_URL") -> None:
     """For a lab that takes no arguments: ``--help`` prints its docstring's first paragraph,
     anything else ends it with one ``error: ... fix: ...`` and exit status 2 (before it loads a
-    model or calls a server), rather than running as if nothing was said."""
+    model or calls a server), rather than running as if nothing was said.
+
+    ``settings`` names an environment variable the lab reads, for the fix; ``None`` for a lab
+    that reads none (the fix then names no variable it would ignore)."""
     argv = sys.argv[1:] if argv is None else argv
     doc = (sys.modules["__main__"].__doc__ or "").strip().split("\n\n")[0]
     parser = ArgumentParser(description=doc)
     if argv and argv[0] not in ("-h", "--help"):
+        where = (f"its settings are environment variables, such as {settings}; " if settings
+                 else "")
         print(f"error: {_command()} takes no arguments, not: {' '.join(argv)}\n  fix: run it "
-              f"without them: {_command()}  (its settings are environment variables, such as "
-              "VLLM_BASE_URL; --help says what it does)", file=sys.stderr)
+              f"without them: {_command()}  ({where}--help says what it does)", file=sys.stderr)
         sys.exit(2)
     parser.parse_args(argv)
 

@@ -79,7 +79,7 @@ def problem(engine: str = "podman", timeout_s: float = 180) -> str | None:
 if __name__ == "__main__":
     import workshop
 
-    workshop.no_options()  # an option it does not take ends it with error/fix
+    workshop.no_options(settings=None)  # it takes none and reads no setting: error/fix
     reason = problem()
     print(reason or "ok")
     sys.exit(1 if reason else 0)

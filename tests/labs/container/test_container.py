@@ -319,3 +319,14 @@ def test_build_sh_ignores_the_pycache_a_server_leaves_in_labs_serve(tmp_path):
     assert cached.returncode == 0, cached.stdout + cached.stderr
     assert cached.stderr == "" and "up to date" in cached.stdout, cached.stdout + cached.stderr
     assert cached.stdout.splitlines()[-1] == clean.stdout.splitlines()[-1]
+
+
+def test_check_py_rejects_an_option_without_naming_a_setting_it_ignores():
+    """``check.py --foo``: one error and fix, exit 2, before any engine runs; the fix named
+    VLLM_BASE_URL as its setting, which it never reads (issue 21, misleading fixes)."""
+    p = sh(PYTHON, "labs/container/check.py", "--foo", env={"CONTAINER_ENGINE": "no-such-podman"},
+           timeout=60)
+    assert p.returncode == 2 and p.stdout == "", p.stdout + p.stderr
+    assert p.stderr.startswith("error: python labs/container/check.py takes no arguments, not: --foo\n"
+                               "  fix: run it without them: python labs/container/check.py"), p.stderr
+    assert p.stderr.count("error:") == 1 and "VLLM_BASE_URL" not in p.stderr, p.stderr
