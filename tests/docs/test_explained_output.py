@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -36,10 +37,19 @@ def routes(base_url: str) -> str:
         return str(sorted(p for p in json.load(r)["paths"] if p.startswith("/v1/")))
 
 
+def server_log(srv) -> str:
+    """The workshop server's log: the CPU profile (``labs/serve/serve_cpu.sh``), which the
+    container page's ``run.sh`` also runs and quotes the last line of while it waits."""
+    if srv.log_path is None:
+        pytest.skip("the server was started elsewhere: its log is not on this machine")
+    return Path(srv.log_path).read_text(errors="replace")
+
+
 #: (page, word, where it is printed): what the page must explain.
 PRINTED = [
     ("module4.md", "incomplete (max_output_tokens)", lambda srv: lab_output("labs/module4/vllm_mcp.py")),
     ("api.md", "/v1/systemone", lambda srv: routes(srv.base_url)),
+    ("containers.md", "Unknown vLLM environment variable detected: VLLM_HOST", server_log),
 ]
 
 
