@@ -10,14 +10,15 @@ and the query would take it as a ``?`` parameter anyway), a write the tool refus
 larger than what is left), and arguments that are not JSON. Then it shows the mistake a popular
 guide makes: ``get_order_status(*arguments)`` passes the dict's *keys*.
 
-Exits 1 unless the database file is byte for byte the same afterwards (SHA-256 of the file).
+Exits 1 unless the database file is byte for byte the same afterwards (SHA-256 of the file),
+or, with one ``error: ... fix: ...``, when ``$ACME_DB`` names a place where no database can be.
 """
 import hashlib
 import json
 import sys
 from types import SimpleNamespace
 
-from acme.db import create, db_path
+from acme.db import AcmeDbError, create, db_path
 from acme.tools import get_order_status
 from round_trip import run_tool_calls
 
@@ -28,7 +29,15 @@ def proposed(call_id: str, name: str, arguments: str) -> SimpleNamespace:
 
 
 def main() -> int:
-    create()  # the database exists before we take its hash
+    try:
+        create()  # the database exists before we take its hash
+    except (AcmeDbError, OSError) as exc:  # ACME_DB points where no database can be
+        message = str(exc) if isinstance(exc, AcmeDbError) else \
+            f"cannot create the ACME database at {db_path()} ({exc.strerror})"
+        message, _, fix = message.partition(" fix: ")
+        print(f"error: {message}\n  fix: {fix or 'export ACME_DB=<a writable file path such as /tmp/acme.db>, or unset it'}",
+              file=sys.stderr)
+        return 1
     before = hashlib.sha256(db_path().read_bytes()).hexdigest()
     # --8<-- [start:bad]
     calls = [

@@ -100,3 +100,21 @@ def test_the_offline_lab_keeps_vllms_cpu_warnings_out():
     p = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True,
                        text=True, timeout=120)
     assert p.stdout.split()[-2:] == ["ERROR", "ERROR"], p.stdout[-300:] + p.stderr[-300:]
+
+
+def test_bad_calls_says_so_when_acme_db_cannot_be_created(tmp_path):
+    """ACME_DB in a folder that cannot exist (a walkthrough typed /proc/nope/acme.db) ended
+    bad_calls.py with a FileNotFoundError traceback; now one error and its fix, exit 1."""
+    import subprocess
+    import sys
+
+    from support import ROOT
+
+    for where in ("/proc/nope/acme.db", str(tmp_path)):  # no such folder; a directory
+        env = {**os.environ, "ACME_DB": where}
+        p = subprocess.run([sys.executable, "labs/module3/bad_calls.py"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 1, (where, p.stdout, p.stderr)
+        assert "Traceback" not in p.stderr, p.stderr[-500:]
+        assert p.stderr.count("error:") == 1 and "\n  fix: export ACME_DB=" in p.stderr, p.stderr
+
