@@ -7,8 +7,9 @@ from the tools' schemas. vLLM compiles that grammar (xgrammar) on the first requ
 it and caches it (``vllm/v1/structured_output/``), so the first request with a new set of tools
 is slower than the next ones with the same tools. The lab makes its tool set new on every run
 (a random word in one description, which is part of the cached key), sends the same named call
-five times, and prints each request's latency in milliseconds and the first one's extra time
-against the median of the other four. It draws the conclusion only when that extra time is
+five times, and prints each request's latency in milliseconds as it comes (a request took 4 to
+21 s on the busy workshop machine: five in a row are no silent wait), then all five and the first
+one's extra time against the median of the other four. It draws the conclusion only when that extra time is
 larger than the spread of the other four (the noise of this machine at this moment); otherwise it
 says the difference is inside the noise. The figures are yours: on a GPU the decode is faster and
 the compile is a larger share.
@@ -53,7 +54,7 @@ def main() -> int:
     parameters = tools[0]["function"]["parameters"]
     parameters["properties"]["order_id"]["description"] += f" (run {secrets.token_hex(4)})"
     latencies_ms = []
-    for _ in range(1 + LATER):
+    for n in range(1, 2 + LATER):
         start = time.perf_counter()
         response = client.chat.completions.create(
             model=model, messages=[{"role": "user", "content": "Where is order ACME-1042?"}],
@@ -64,6 +65,7 @@ def main() -> int:
             raise workshop.WorkshopError("no tool call came back for a named tool_choice.\n  fix: "
                                          "restart the server with its tool flags: python "
                                          "scripts/server.py restart (the CPU profile)")
+        print(f"request {n} of {1 + LATER}: {latencies_ms[-1]:.0f} ms", flush=True)  # as it comes
     print("latency per request:", ", ".join(f"{ms:.0f} ms" for ms in latencies_ms))
     print(judge(latencies_ms))
     # --8<-- [end:measure]

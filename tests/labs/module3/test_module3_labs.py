@@ -118,3 +118,24 @@ def test_bad_calls_says_so_when_acme_db_cannot_be_created(tmp_path):
         assert "Traceback" not in p.stderr, p.stderr[-500:]
         assert p.stderr.count("error:") == 1 and "\n  fix: export ACME_DB=" in p.stderr, p.stderr
 
+
+def test_grammar_latency_prints_each_request_as_it_comes(monkeypatch, capsys):
+    """Five requests of 4 to 21 s each on the busy machine, and the lab printed nothing until the
+    last one was back (28.7 s of silence in a walkthrough at load 5): each request's line now
+    comes before the next request is sent."""
+    lab = load_lab("labs/module3/grammar_latency.py")
+    lines_before_each_request = []
+
+    def create(**_):
+        lines_before_each_request.append(capsys.readouterr().out.count("\n"))
+        call = SimpleNamespace(function=SimpleNamespace(name="get_order_status",
+                                                        arguments='{"order_id": "ACME-1042"}'))
+        return SimpleNamespace(choices=[SimpleNamespace(message=SimpleNamespace(tool_calls=[call]))])
+
+    fake = SimpleNamespace(chat=SimpleNamespace(completions=SimpleNamespace(create=create)))
+    monkeypatch.setattr(lab.workshop, "client", lambda: fake)
+    monkeypatch.setattr(lab.workshop, "model", lambda client: "SmolLM2-135M-Instruct")
+    assert lab.main() == 0
+    assert lines_before_each_request == [0, 1, 1, 1, 1], lines_before_each_request
+    out = capsys.readouterr().out
+    assert out.startswith("request 5 of 5: ") and "latency per request: " in out, out
