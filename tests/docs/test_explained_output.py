@@ -50,6 +50,7 @@ PRINTED = [
     ("module4.md", "incomplete (max_output_tokens)", lambda srv: lab_output("labs/module4/vllm_mcp.py")),
     ("api.md", "/v1/systemone", lambda srv: routes(srv.base_url)),
     ("containers.md", "Unknown vLLM environment variable detected: VLLM_HOST", server_log),
+    ("containers.md", "Triton is installed, but doesn't include CPU backend. Disabling Triton.", server_log),
 ]
 
 
