@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import threading
 import time
@@ -90,6 +91,31 @@ def no_options(argv: list[str] | None = None, settings: str | None = "VLLM_BASE_
 def base_url() -> str:
     """``$VLLM_BASE_URL`` without a trailing slash, e.g. ``http://localhost:8000/v1``."""
     return os.environ.get("VLLM_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+
+
+#: The workshop's model folder, relative to the workshop folder (``./scripts/start`` prepares it).
+DEFAULT_MODEL_DIR = ".workshop/models/SmolLM2-135M-Instruct"
+
+
+def model_dir() -> str:
+    """The model an offline lab loads into its own process: ``$WORKSHOP_MODEL_DIR``, else
+    :data:`DEFAULT_MODEL_DIR`; a folder, or a Hugging Face ID (``owner/name``) on a machine that
+    may download it.
+
+    Raises :class:`WorkshopError` when it is neither an existing folder nor shaped like an ID,
+    before vLLM is asked: vLLM's answer is a traceback from transformers ("Repo id must be in
+    the form 'repo_name' or 'namespace/repo_name'"), seen in a walkthrough of Module 1."""
+    path = os.environ.get("WORKSHOP_MODEL_DIR") or DEFAULT_MODEL_DIR
+    if os.path.isdir(path) or re.fullmatch(r"[\w.-]+/[\w.-]+", path):
+        return path
+    if os.environ.get("WORKSHOP_MODEL_DIR"):
+        raise WorkshopError(
+            f"WORKSHOP_MODEL_DIR={path} is neither a model folder nor a Hugging Face ID.\n  fix: "
+            "unset WORKSHOP_MODEL_DIR (the workshop's model), or export WORKSHOP_MODEL_DIR=<a model "
+            "folder, or a Hugging Face ID such as Qwen/Qwen3-0.6B>")
+    raise WorkshopError(
+        f"no model folder at {path} (under {os.getcwd()}).\n  fix: run the lab from the workshop "
+        "folder; if it is not there either, ./scripts/start prepares it")
 
 
 def server_root() -> str:

@@ -70,4 +70,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    workshop.run(main, arguments=False)
+    workshop.no_options(settings=None)  # it reads no setting: the fix names none
+    workshop.run(main)

@@ -9,7 +9,8 @@ template applied), and one prompt with ``beam_search`` (the offline form of the 
 the prompt included in its text). Prints one line per result.
 
 Environment: ``WORKSHOP_MODEL_DIR`` (default ``.workshop/models/SmolLM2-135M-Instruct``; on a GPU
-box set it to a Hugging Face ID such as ``Qwen/Qwen3-0.6B``). On the CPU the lab sets
+box set it to a Hugging Face ID such as ``Qwen/Qwen3-0.6B``; a path that is neither a folder nor
+an ID ends the lab with one ``error: ... fix: ...``, see ``workshop.model_dir``). On the CPU the lab sets
 ``VLLM_CPU_KVCACHE_SPACE=1`` (GiB) unless you set it, so it fits beside a running server.
 Unless you set them, the lab also keeps the start-up notes of vLLM and PyTorch from burying the
 results (errors still show): ``VLLM_LOGGING_LEVEL=ERROR`` hides vLLM's warnings about running on
@@ -30,18 +31,17 @@ os.environ.setdefault("PYTHONWARNINGS",
 if __name__ == "__main__":  # before vLLM loads: an option it does not take is one error/fix
     import workshop
 
-    workshop.no_options()
+    workshop.no_options(settings="WORKSHOP_MODEL_DIR")
 
 # --8<-- [start:batch]
 from vllm import LLM, SamplingParams
 from vllm.sampling_params import BeamSearchParams
 
-MODEL = os.environ.get("WORKSHOP_MODEL_DIR", ".workshop/models/SmolLM2-135M-Instruct")
-
 
 def main() -> None:
+    model = workshop.model_dir()  # $WORKSHOP_MODEL_DIR, else the workshop's model folder
     with workshop.waiting("loading the model into this process"):  # progress, never a silent wait
-        llm = LLM(model=MODEL, dtype="float32", enforce_eager=True, max_model_len=2048, seed=0)
+        llm = LLM(model=model, dtype="float32", enforce_eager=True, max_model_len=2048, seed=0)
     params = SamplingParams(temperature=0, max_tokens=24)
 
     prompts = ["The capital of France is", "A good support reply starts with"]
@@ -65,5 +65,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    workshop.run(main)  # the options were checked above; a wrong model ends with error and fix
 # --8<-- [end:batch]

@@ -14,7 +14,8 @@ Every ticket goes through ``ticket.parse_ticket`` and must have no whitespace be
 not in the list.
 
 Environment: ``WORKSHOP_MODEL_DIR`` (default ``.workshop/models/SmolLM2-135M-Instruct``; on a GPU
-box a Hugging Face ID). Unless you set them, the lab sets, as ``labs/module1/offline_batch.py``
+box a Hugging Face ID; a path that is neither ends the lab with one ``error: ... fix: ...``,
+see ``workshop.model_dir``). Unless you set them, the lab sets, as ``labs/module1/offline_batch.py``
 does: ``VLLM_CPU_KVCACHE_SPACE=1`` (GiB, so that it fits beside a running server), and three
 settings that keep the start-up notes of vLLM and PyTorch from burying the results (errors still
 show): ``VLLM_LOGGING_LEVEL=ERROR`` (vLLM's warnings on a CPU: ``--enforce-eager`` disables
@@ -43,7 +44,7 @@ os.environ.setdefault("PYTHONWARNINGS",               # vLLM uses a deprecated t
 if __name__ == "__main__":  # before vLLM loads: an option it does not take is one error/fix
     import workshop
 
-    workshop.no_options()
+    workshop.no_options(settings="WORKSHOP_MODEL_DIR")
 
 # --8<-- [start:offline]
 from vllm import LLM, SamplingParams
@@ -52,13 +53,13 @@ from vllm.sampling_params import StructuredOutputsParams
 import ticket
 import workshop
 
-MODEL = os.environ.get("WORKSHOP_MODEL_DIR", ".workshop/models/SmolLM2-135M-Instruct")
 SENTIMENTS = ["positive", "neutral", "negative"]
 
 
 def main() -> int:
+    model = workshop.model_dir()  # $WORKSHOP_MODEL_DIR, else the workshop's model folder
     with workshop.waiting("loading the model into this process"):  # progress, never a silent wait
-        llm = LLM(model=MODEL, dtype="float32", enforce_eager=True, max_model_len=2048, seed=0,
+        llm = LLM(model=model, dtype="float32", enforce_eager=True, max_model_len=2048, seed=0,
                   structured_outputs_config={"backend": "xgrammar", "disable_any_whitespace": True})
 
     as_ticket = SamplingParams(temperature=0, max_tokens=200, structured_outputs=(

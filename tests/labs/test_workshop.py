@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -179,3 +180,50 @@ def test_ws_error_while_waiting_stops_the_ticker():
     p, seconds = _bash('WORKSHOP_PROGRESS_EVERY=30 ws_waiting_start "measuring one thing"; sleep 1.5; ws_error "it broke" "fix it"')
     assert p.returncode == 1 and p.stdout == "measuring one thing ...\n" and seconds < 10, (p.stdout, seconds)
     assert p.stderr == "error: it broke\n  fix: fix it\n", p.stderr
+
+
+def test_model_dir_refuses_what_vllm_could_not_load(tmp_path, monkeypatch):
+    """A folder or an owner/name ID passes; anything else is a WorkshopError with its fix, before
+    vLLM turns it into a traceback."""
+    monkeypatch.setenv("WORKSHOP_MODEL_DIR", str(tmp_path))
+    assert workshop.model_dir() == str(tmp_path)
+    monkeypatch.setenv("WORKSHOP_MODEL_DIR", "Qwen/Qwen3-0.6B")
+    assert workshop.model_dir() == "Qwen/Qwen3-0.6B"
+    monkeypatch.setenv("WORKSHOP_MODEL_DIR", str(tmp_path / "no-model"))
+    with pytest.raises(workshop.WorkshopError, match="fix: unset WORKSHOP_MODEL_DIR"):
+        workshop.model_dir()
+    monkeypatch.delenv("WORKSHOP_MODEL_DIR")
+    monkeypatch.chdir(tmp_path)  # the default folder is relative to the workshop folder
+    with pytest.raises(workshop.WorkshopError, match="fix: run the lab from the workshop folder"):
+        workshop.model_dir()
+
+
+
+def _run(lab: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, lab, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, stdin=subprocess.DEVNULL, env={**os.environ, **env})
+
+
+@pytest.mark.parametrize(("lab", "setting"), [
+    ("labs/module1/offline_batch.py", "WORKSHOP_MODEL_DIR"), ("labs/module2/offline.py", "WORKSHOP_MODEL_DIR"),
+    ("labs/module1/entrypoints.py", None), ("labs/module2/ticket.py", None)])
+def test_an_unknown_option_names_only_a_setting_the_lab_reads(lab, setting):
+    """The fix of ``--model x`` named VLLM_BASE_URL in labs that never read it (a walkthrough of
+    Modules 1 and 2; issue 21, misleading fixes): the offline labs read WORKSHOP_MODEL_DIR, the
+    other two no setting at all."""
+    p = _run(lab, "--model", "x")
+    assert p.returncode == 2 and p.stderr.startswith("error: "), p.stderr
+    assert "fix: run it without them" in p.stderr and "VLLM_BASE_URL" not in p.stderr, p.stderr
+    assert (f"such as {setting}" in p.stderr) if setting else ("such as" not in p.stderr), p.stderr
+
+
+@pytest.mark.parametrize("lab", ["labs/module1/offline_batch.py", "labs/module2/offline.py"])
+def test_an_offline_lab_refuses_a_wrong_model_folder_with_one_error(lab, tmp_path):
+    """A walkthrough set WORKSHOP_MODEL_DIR to a folder that does not exist: transformers' 40-line
+    traceback ('Repo id must be in the form ...') and no fix (issue 21: one error and its fix)."""
+    p = _run(lab, WORKSHOP_MODEL_DIR=str(tmp_path / "no-model"))
+    assert p.returncode == 1 and "Traceback" not in p.stdout + p.stderr, p.stderr[-2000:]
+    errors = [line for line in p.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [f"error: WORKSHOP_MODEL_DIR={tmp_path / 'no-model'} is neither a model folder "
+                      "nor a Hugging Face ID."], p.stderr[-2000:]
+    assert "fix: unset WORKSHOP_MODEL_DIR" in p.stderr
