@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Module 1 lab: what --api-key protects. Starts a second CPU server with a key on a free port,
-# asks it four questions, and stops it again (30 to 60 s on a 2-core CPU).
+# asks it four questions, and stops it again (2 to 3 minutes on the workshop's 2-core machine while
+# other programs ran; Module 1's page gives the times measured).
 # Run from the repository root, with the virtual environment active: bash labs/module1/api_key.sh
 #
 # The server is started and stopped by scripts/server.py, the workshop's one way to run a server:
-# it waits at most API_KEY_DEMO_TIMEOUT seconds (default 300) for /health, printing on stderr the
-# seconds waited and the server log's last line every 15 s, and says why when the server does not
+# it waits at most API_KEY_DEMO_TIMEOUT seconds (default 300) for /health, showing on stderr the
+# seconds waited and the server log's last line (in a terminal: one line rewritten every second;
+# otherwise a new line every 15 s), and says why when the server does not
 # come up; on exit the server's whole process group gets SIGTERM, then SIGKILL
 # after 30 s (vLLM's shutdown can hang). Each probe takes at most 10 s. Set API_KEY_DEMO_PORT to
 # choose the port.
