@@ -3,10 +3,14 @@
 # http://127.0.0.1:PORT/mcp with the same client as over stdio, stop it.
 # Run from the repository root, with the virtual environment active: bash labs/module4/mcp_http.sh
 # Every wait is bounded: the server must listen within 15 s; on exit it gets SIGTERM, then
-# SIGKILL after 5 s.
+# SIGKILL after 5 s. MCP_PORT chooses the port (default: a free one); a server that exits before
+# it listens (a port in use) ends the lab with its messages and one error: ... fix: ...
 set -euo pipefail
 source labs/workshop.sh   # ws_no_options: an argument it does not take is one error/fix
 ws_no_options "$@"
+case "${MCP_PORT:-}" in   # MCP_PORT: a port of your choice; unset, a free one
+  ""|*[!0-9]*) [ -z "${MCP_PORT:-}" ] || ws_error "MCP_PORT=$MCP_PORT is not a port number" "unset MCP_PORT (the lab picks a free port), or export MCP_PORT=<a free port such as 8765>" ;;
+esac
 PORT="${MCP_PORT:-$(python3 scripts/server.py free-port)}"
 LOG="$(mktemp)"
 stop() {
@@ -19,8 +23,8 @@ python labs/module4/acme_mcp_server.py --http --port "$PORT" > "$LOG" 2>&1 &
 SERVER_PID=$!
 trap 'stop; rm -f "$LOG"' EXIT
 for _ in $(seq 30); do   # any HTTP answer means it listens
-  curl -s -o /dev/null "http://127.0.0.1:$PORT/mcp" && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOG" >&2; echo "error: the MCP server exited" >&2; exit 1; }
+  curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$PORT/mcp" && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { sed 's/^/  | /' "$LOG" >&2; ws_error "the MCP server exited before it listened on port $PORT (its messages above)" "unset MCP_PORT (the lab picks a free port), or run the server by hand to read its error: python labs/module4/acme_mcp_server.py --http --port $PORT"; }
   sleep 0.5
 done
 python labs/module4/mcp_primitives.py --url "http://127.0.0.1:$PORT/mcp"
