@@ -1,6 +1,7 @@
 """Module 4 lab: what vLLM itself does with an MCP tool in the Responses API, on this model.
 
-Run: ``python labs/module4/vllm_mcp.py``
+Run: ``python labs/module4/vllm_mcp.py``  (importing vLLM's request model took 34 s on the
+workshop's 2-core machine at load average 7, more than 120 s at 16: a line says so while it waits)
 
 OpenAI's Responses API lets a request name an MCP server as a tool (``{"type": "mcp",
 "server_label", "server_url", "require_approval"}``), and vLLM accepts the field: the lab first
@@ -25,7 +26,9 @@ def main() -> int:
     client = workshop.client()
     model = workshop.model(client)  # first: a wrong URL, key or model fails before vLLM's import
     # vLLM's request model, imported only now: importing vLLM (PyTorch) took over 120 s at load 16
-    from vllm.entrypoints.openai.responses.protocol import ResponsesRequest
+    # and 34 s at load 7 with only vLLM's Triton line on screen: a line every 15 s until it is done
+    with workshop.waiting("importing vLLM's request model"):
+        from vllm.entrypoints.openai.responses.protocol import ResponsesRequest
 
     connections = []
     with socket.socket() as listener:  # stands where an MCP server would be
