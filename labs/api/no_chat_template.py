@@ -16,7 +16,9 @@ its template, then:
 3. fix 2: a template given at start-up, ``vllm serve MODEL --chat-template FILE``: the same
    function with ``labs/api/plain_chat.jinja`` shows the prompt the server would then build.
 
-Prints one line per step; exits 1 if vLLM renders the conversation without a template.
+Prints what it waits for while importing transformers and vLLM (16 s on the workshop's 2-core
+machine while other tests ran, load average 6 to 7; a line every 15 s), then one line per step;
+exits 1 if vLLM renders the conversation without a template.
 """
 import logging
 import os
@@ -40,8 +42,11 @@ def main() -> int:
     client = workshop.client()
     model = workshop.model(client)
     try:
-        from transformers import AutoTokenizer
-        from vllm.renderers.hf import safe_apply_chat_template
+        # A walkthrough on the busy 2-core machine saw its first line after 40 s, most of it
+        # these imports: a line first and every 15 s says what it waits for instead of a silence.
+        with workshop.waiting("importing transformers and vLLM's chat template code"):
+            from transformers import AutoTokenizer
+            from vllm.renderers.hf import safe_apply_chat_template
     except ImportError as exc:
         raise workshop.WorkshopError(
             f"this lab runs vLLM's own code, and this environment has no vLLM ({exc}).\n  fix: run "
