@@ -72,5 +72,5 @@ def main() -> int:
 if __name__ == "__main__":
     import workshop
 
-    workshop.no_options()  # an option it does not take ends it with error/fix
+    workshop.no_options(settings="ACME_DB")  # an option it does not take ends it with error/fix
     raise SystemExit(main())

@@ -11,7 +11,9 @@ vLLM's ``get_model_structural_tag`` from the plugin's registration), prints the 
 turns it into OpenAI-style tool calls with the plugin's parser (``SmolLM2ToolParser``). Exits 1
 if no call is parsed.
 
-Environment: ``WORKSHOP_MODEL_DIR`` (default ``.workshop/models/SmolLM2-135M-Instruct``).
+Environment: ``WORKSHOP_MODEL_DIR`` (default ``.workshop/models/SmolLM2-135M-Instruct``; a path
+that is neither a folder nor a Hugging Face ID ends the lab with one ``error: ... fix: ...`` before
+vLLM is imported, see ``workshop.model_dir``).
 Unless you set them, the lab sets ``VLLM_CPU_KVCACHE_SPACE=1`` (GiB) and keeps vLLM's and
 PyTorch's start-up notes from burying the result, as Module 1's offline batch does (errors still
 show; ``VLLM_LOGGING_LEVEL=WARNING`` shows vLLM's warnings about running on a CPU).
@@ -31,12 +33,12 @@ from pathlib import Path  # noqa: E402
 from acme.tools import openai_tools  # noqa: E402
 import workshop  # noqa: E402
 
-MODEL = os.environ.get("WORKSHOP_MODEL_DIR", ".workshop/models/SmolLM2-135M-Instruct")
 TEMPLATE = Path("labs/serve/smollm2_tools.jinja").read_text()
 PLUGIN = "labs/serve/smollm2_tool_parser.py"
 
 
 def main() -> int:
+    model = workshop.model_dir()  # $WORKSHOP_MODEL_DIR, else the workshop's model folder
     from vllm import LLM, SamplingParams
     from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionToolsParam
     from vllm.sampling_params import StructuredOutputsParams
@@ -52,7 +54,7 @@ def main() -> int:
         structural_tag=json.dumps(tag.model_dump())))
 
     with workshop.waiting("loading the model into this process"):  # progress, never a silent wait
-        llm = LLM(model=MODEL, dtype="float32", enforce_eager=True, max_model_len=4096, seed=0)
+        llm = LLM(model=model, dtype="float32", enforce_eager=True, max_model_len=4096, seed=0)
     messages = [{"role": "user", "content": "Is jane@example.com one of our customers?"}]
     raw = llm.chat(messages, params, tools=tools, chat_template=TEMPLATE, use_tqdm=False)[0].outputs[0].text
     print(f"raw reply: {raw}")
@@ -72,5 +74,5 @@ def main() -> int:
 if __name__ == "__main__":
     import workshop
 
-    workshop.no_options()  # an option it does not take ends it with error/fix
-    raise SystemExit(main())
+    workshop.no_options(settings="WORKSHOP_MODEL_DIR")  # an option it does not take: error/fix
+    workshop.run(main)  # a wrong WORKSHOP_MODEL_DIR ends with error and fix, before vLLM's import

@@ -41,7 +41,7 @@ if __name__ == "__main__":  # before vLLM loads: an option it does not take is o
 
     import workshop
 
-    workshop.no_options()
+    workshop.no_options(settings=None)  # it reads no setting
     # Importing vLLM's plugin API took 80 s on the busy 2-core machine: a line every 15 s until done.
     _importing = contextlib.ExitStack()
     _importing.enter_context(workshop.waiting("importing vLLM's tool parser API"))

@@ -119,6 +119,43 @@ def test_bad_calls_says_so_when_acme_db_cannot_be_created(tmp_path):
         assert p.stderr.count("error:") == 1 and "\n  fix: export ACME_DB=" in p.stderr, p.stderr
 
 
+def test_the_offline_lab_names_a_missing_model_folder_before_loading_vllm(tmp_path):
+    """WORKSHOP_MODEL_DIR pointing at no model: vLLM was imported first (45 s on the busy
+    machine), then transformers' traceback ('Repo id must be in the form ...'); now one error and
+    its fix (workshop.model_dir), before vLLM's import."""
+    import subprocess
+    import sys
+
+    from support import ROOT
+
+    env = {**os.environ, "WORKSHOP_MODEL_DIR": str(tmp_path / "no-model")}
+    p = subprocess.run([sys.executable, "labs/module3/offline_tools.py"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 1, (p.stdout[-300:], p.stderr[-300:])
+    assert "Traceback" not in p.stderr and "loading the model" not in p.stdout, p.stderr[-500:]
+    assert p.stderr.startswith(f"error: WORKSHOP_MODEL_DIR={tmp_path / 'no-model'} is neither"), p.stderr
+    assert p.stderr.count("error:") == 1 and "\n  fix: unset WORKSHOP_MODEL_DIR" in p.stderr
+
+
+def test_the_no_server_labs_name_only_settings_they_read():
+    """An unknown option's fix said 'its settings are environment variables, such as
+    VLLM_BASE_URL' for labs that talk to no server: the parser table reads no setting, bad_calls
+    reads ACME_DB, the offline lab WORKSHOP_MODEL_DIR (issue 21, misleading fixes)."""
+    import subprocess
+    import sys
+
+    from support import ROOT
+
+    for lab, setting in [("labs/module3/parsers.py", None), ("labs/module3/bad_calls.py", "ACME_DB"),
+                         ("labs/module3/offline_tools.py", "WORKSHOP_MODEL_DIR")]:
+        p = subprocess.run([sys.executable, lab, "--foo"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=120)
+        assert p.returncode == 2 and p.stderr.count("error:") == 1, (lab, p.stderr)
+        assert "VLLM_BASE_URL" not in p.stderr, (lab, p.stderr)
+        assert (setting or "environment variables") in p.stderr or setting is None, (lab, p.stderr)
+        if setting is None:
+            assert "environment variables" not in p.stderr, (lab, p.stderr)
+
 def test_grammar_latency_prints_each_request_as_it_comes(monkeypatch, capsys):
     """Five requests of 4 to 21 s each on the busy machine, and the lab printed nothing until the
     last one was back (28.7 s of silence in a walkthrough at load 5): each request's line now

@@ -115,3 +115,17 @@ def test_the_demo_says_what_it_waits_for():
     assert lines[0] == "importing vLLM's tool parser API ...", lines[:3]
     assert any(line.startswith("  still importing: ") for line in lines), lines
     assert lines[-1] == "stream gives the same calls: True", lines[-3:]
+
+
+def test_an_unknown_option_names_no_setting_it_does_not_read():
+    """The demo reads no environment variable, yet its --foo fix said 'its settings are
+    environment variables, such as VLLM_BASE_URL' (issue 21, misleading fixes)."""
+    import subprocess
+    import sys
+
+    from support import ROOT
+
+    p = subprocess.run([sys.executable, "labs/serve/smollm2_tool_parser.py", "--foo"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and p.stderr.count("error:") == 1 and "\n  fix: " in p.stderr, p.stderr
+    assert "VLLM_BASE_URL" not in p.stderr and "environment variables" not in p.stderr, p.stderr
