@@ -320,6 +320,15 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     import socket
 
+    if args.port:  # a taken port fails here, before vLLM is asked and before the URL is printed
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                s.bind((args.host, args.port))
+            except OSError as exc:
+                raise workshop.WorkshopError(
+                    f"cannot serve on {args.host}:{args.port} ({exc.strerror}).\n  fix: choose "
+                    "another port, or leave --port out to get a free one") from exc
     print(f"vLLM: {workshop.base_url()}, model {check_server()}", flush=True)
     port = args.port
     if not port:

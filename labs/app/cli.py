@@ -5,21 +5,83 @@ Run (with the app running): ``python labs/app/cli.py --url http://127.0.0.1:PORT
 Streams the reply as it arrives (rich), shows each tool call, and answers a write's
 ``approval_needed`` event: in a terminal it asks you; otherwise ``--writes approve`` or
 ``--writes deny`` (the default) decides, so a script never approves by accident. Options
-``--temperature``, ``--max-tokens`` and ``--tool`` are the API's fields. Exit status: 0 when the
-reply finished, 1 for an ``error`` event or an app that does not answer (one ``error: ... fix:``).
+``--temperature``, ``--max-tokens`` and ``--tool`` are the API's fields. While nothing arrives it
+prints ``[waiting] N s ...`` every 15 s (``$WORKSHOP_PROGRESS_EVERY``): the app shows a tool call
+once the model has written all of it, which took 20 to 27 s on the workshop's 2-core machine
+(about 100 tokens after a prompt of 1,971 with ACME's tools; load average 2 to 4). Exit status:
+0 when the reply finished, 1 for an ``error`` event, an app that does not answer or a URL that is
+not the app (one ``error: ... fix:``), 2 for bad options.
 """
 from __future__ import annotations
 
-import workshop
 import json
+import os
 import sys
+import threading
+import time
 
 import httpx
 from rich.console import Console
 from rich.prompt import Confirm
 from rich.text import Text
 
-console = Console(highlight=False, markup=False, soft_wrap=True)
+import workshop
+
+
+class Screen(Console):
+    """rich's ``Console`` that remembers when it last printed (``last``, monotonic seconds) and
+    whether it is asking the user (``asking``), for :func:`keep_talking`."""
+
+    last = time.monotonic()
+    asking = False
+
+    def print(self, *args, **kwargs):  # noqa: D102 - rich's
+        super().print(*args, **kwargs)
+        self.last = time.monotonic()
+
+    def input(self, *args, **kwargs):  # noqa: D102 - rich's; the user's own time is no silence
+        self.asking = True
+        try:
+            return super().input(*args, **kwargs)
+        finally:
+            self.asking, self.last = False, time.monotonic()
+
+
+console = Screen(highlight=False, markup=False, soft_wrap=True)
+
+
+def keep_talking(every: float | None = None) -> None:
+    """From now on, print ``[waiting] N s ...`` whenever nothing was printed for ``every`` seconds
+    (default ``$WORKSHOP_PROGRESS_EVERY``, else 15), except while the user is asked to approve: a
+    tool call appears only when the model has written all of it. A daemon thread; it ends with
+    the program."""
+    every = every or float(os.environ.get("WORKSHOP_PROGRESS_EVERY", 15))
+    start = console.last = time.monotonic()
+
+    def tick() -> None:
+        while True:
+            time.sleep(min(1.0, every / 4))
+            now = time.monotonic()
+            if not console.asking and now - console.last >= every:
+                console.print(Text(f"\n[waiting] {now - start:.0f} s: the model is still writing "
+                                   "(a tool call is shown once it is complete)"))
+
+    threading.Thread(target=tick, daemon=True).start()
+
+
+def refusal(url: str, response: httpx.Response) -> str:
+    """``error: ... fix: ...`` for an answer other than 200 to ``POST {url}/api/chat``: the app's
+    own ``{"error", "fix"}`` (HTTP 422, a field out of range), or anything else: then ``url`` is
+    not the app (vLLM's URL, another program, a path after the port)."""
+    try:
+        error = json.loads(response.read())
+    except ValueError:
+        error = None
+    if isinstance(error, dict) and "error" in error and "fix" in error:
+        return f"error: {error['error']}\n  fix: {error['fix']}"
+    return (f"error: {url}/api/chat answered HTTP {response.status_code}: {url} is not ACME's chat app"
+            "\n  fix: pass the URL the app printed when it started (ACME support chat: "
+            "http://127.0.0.1:PORT/), e.g. --url \"http://127.0.0.1:$APP_PORT\"; not vLLM's URL")
 
 
 # --8<-- [start:sse]
@@ -47,18 +109,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--writes", choices=["ask", "approve", "deny"], default=None,
                     help="how to answer a write (default: ask in a terminal, else deny)")
     args = ap.parse_args(argv)
+    if not args.url.startswith(("http://", "https://")):
+        print(f"error: --url {args.url} has no http://\n  fix: --url http://{args.url}  (the URL the "
+              "app prints)", file=sys.stderr)
+        return 2
     writes = args.writes or ("ask" if sys.stdin.isatty() else "deny")
     body = {"prompt": args.question, "temperature": args.temperature,
             "max_tokens": args.max_tokens, "tool_choice": args.tool}
     url = args.url.rstrip("/")
+    keep_talking()
     try:
         with httpx.Client(timeout=httpx.Timeout(10, read=330)) as http:
             # --8<-- [start:stream]
             with http.stream("POST", f"{url}/api/chat", json=body) as response:
-                if response.status_code != 200:
-                    error = json.loads(response.read())
-                    print(f"error: {error.get('error', error)}\n  fix: {error.get('fix', 'see the app')}",
-                          file=sys.stderr)
+                if response.status_code != 200:  # a field out of range, or not the app at all
+                    print(refusal(url, response), file=sys.stderr)
                     return 1
                 for name, data in events(response):
                     if name == "token":

@@ -176,6 +176,20 @@ def test_bad_input_gets_422_with_a_fix(app, body, field):
     assert r.json()["error"].startswith(f"invalid request: {field}") and r.json()["fix"]
 
 
+def test_a_taken_port_is_one_error_before_anything_else():
+    """A port in use printed "ACME support chat: http://...", uvicorn's "ERROR: [Errno 98] ...",
+    then the lab's error: now one error and its fix, before vLLM is asked (none answers here)."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        p = subprocess.run([sys.executable, "labs/app/app.py", "--port", str(port)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                           env={**os.environ, "VLLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"})
+    assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
+    assert p.stdout == "" and "Traceback" not in p.stderr, p.stdout + p.stderr
+    assert p.stderr.count("error") == 1 and p.stderr.count("  fix: ") == 1, p.stderr
+    assert f"cannot serve on 127.0.0.1:{port}" in p.stderr, p.stderr
+
+
 def test_a_body_that_is_not_json_gets_a_clear_error(app):
     """A malformed body (a trailing comma) is named as such, with how to send JSON; not
     "invalid request: 17: JSON decode error" (17 is a character offset, not a field)."""
@@ -262,16 +276,35 @@ def test_twenty_chats_at_once_all_complete(app):
 
 
 def test_the_terminal_client_denies_writes_without_a_terminal(app, acme_db):
+    """No terminal: the write is denied. The forced call's arguments take seconds to write (20 to
+    27 s on the busy 2-core machine, with nothing on the screen): the client says it is waiting
+    (a line every 0.2 s here, WORKSHOP_PROGRESS_EVERY) until the call arrives."""
     before = tickets(acme_db)
     p = subprocess.run([sys.executable, "labs/app/cli.py", "--url", app, "--tool", "create_ticket",
                         "--temperature", "0", "Open a ticket for jane@example.com, order ACME-1042."],
-                       cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+                       cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+                       env={**os.environ, "WORKSHOP_PROGRESS_EVERY": "0.2"})
     assert p.returncode == 0, p.stderr
     assert "[denied] create_ticket" in p.stdout and "[done]" in p.stdout
+    assert "[waiting] " in p.stdout.split("[tool] create_ticket")[0], p.stdout
     assert tickets(acme_db) == before
     gone = subprocess.run([sys.executable, "labs/app/cli.py", "--url", f"http://127.0.0.1:{free_port()}", "hi"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert gone.returncode == 1 and "error: the app at" in gone.stderr and "fix:" in gone.stderr
+
+
+@pytest.mark.parametrize("where", ["vllm", "no scheme"])
+def test_the_terminal_client_pointed_elsewhere_says_so(app, vllm_server, where):
+    """vLLM's URL instead of the app's printed "error: {'detail': 'Not Found'}  fix: see the app";
+    a URL without http:// was "does not answer ... fix: start it" while the app was running."""
+    url = vllm_server.root if where == "vllm" else app.removeprefix("http://")
+    p = subprocess.run([sys.executable, "labs/app/cli.py", "--url", url, "hi"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert p.returncode != 0 and "Traceback" not in p.stderr, p.stderr
+    assert p.stderr.count("error: ") == 1 and p.stderr.count("  fix: ") == 1, p.stderr
+    wanted = ("is not ACME's chat app", "pass the URL the app printed") if where == "vllm" else (
+        "has no http://", f"--url http://{url}")
+    assert all(w in p.stderr for w in wanted), p.stderr
 
 
 # ------------------------------------------------------------------ the page in Chromium
