@@ -176,3 +176,34 @@ def test_grammar_latency_prints_each_request_as_it_comes(monkeypatch, capsys):
     assert lines_before_each_request == [0, 1, 1, 1, 1], lines_before_each_request
     out = capsys.readouterr().out
     assert out.startswith("request 5 of 5: ") and "latency per request: " in out, out
+
+
+def test_the_round_trip_bounds_the_answer(tmp_path, monkeypatch):
+    """At temperature 0 the tiny model answered the ticket question with one sentence repeated
+    until max_tokens, 256 tokens (37 s of waiting at load 5 in a walkthrough): the replies after
+    the first call get ANSWER_TOKENS (128), the first one, which carries the call, keeps 256."""
+    monkeypatch.setenv("ACME_DB", str(tmp_path / "acme.db"))
+    round_trip = load_lab("labs/module3/round_trip.py")
+    asked = []
+
+    def create(**kwargs):
+        asked.append(kwargs["max_tokens"])
+        message = SimpleNamespace(tool_calls=None, content="An answer.")
+        return SimpleNamespace(choices=[SimpleNamespace(message=message)])
+
+    fake = SimpleNamespace(chat=SimpleNamespace(completions=SimpleNamespace(create=create)))
+    assert round_trip.converse(fake, "m", "Where is my order ACME-1042?", [], "auto") == "An answer."
+    call = SimpleNamespace(id="call_1", function=SimpleNamespace(
+        name="get_order_status", arguments='{"order_id": "ACME-1042"}'))
+    replies = iter([[call], None])
+
+    def create_with_call(**kwargs):
+        asked.append(kwargs["max_tokens"])
+        calls = next(replies)
+        message = SimpleNamespace(tool_calls=calls, content=None if calls else "Shipped.",
+                                  model_dump=lambda include: {"role": "assistant", "content": None})
+        return SimpleNamespace(choices=[SimpleNamespace(message=message)])
+
+    fake.chat.completions.create = create_with_call
+    round_trip.converse(fake, "m", "Where is my order ACME-1042?", [], "required")
+    assert asked == [256, 256, round_trip.ANSWER_TOKENS] and round_trip.ANSWER_TOKENS <= 128, asked
