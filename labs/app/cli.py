@@ -3,8 +3,9 @@
 Run (with the app running): ``python labs/app/cli.py --url http://127.0.0.1:PORT "question"``
 
 Streams the reply as it arrives (rich), shows each tool call, and answers a write's
-``approval_needed`` event: in a terminal it asks you; otherwise ``--writes approve`` or
-``--writes deny`` (the default) decides, so a script never approves by accident. Options
+``approval_needed`` event: in a terminal it asks you (Ctrl+D answers no); otherwise
+``--writes approve`` or ``--writes deny`` (the default) decides, so a script never approves by
+accident. Options
 ``--temperature``, ``--max-tokens`` and ``--tool`` are the API's fields. While nothing arrives it
 prints ``[waiting] N s ...`` every 15 s (``$WORKSHOP_PROGRESS_EVERY``): the app shows a tool call
 once the model has written all of it, which took 20 to 27 s on the workshop's 2-core machine
@@ -14,25 +15,29 @@ not the app (one ``error: ... fix:``), 2 for bad options.
 """
 from __future__ import annotations
 
-import json
-import os
-import sys
-import threading
 import time
 
-import httpx
-from rich.console import Console
-from rich.prompt import Confirm
-from rich.text import Text
+STARTED = time.monotonic()  # before the imports: the waiting line counts them too
 
-import workshop
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+
+import httpx  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.prompt import Confirm  # noqa: E402
+from rich.text import Text  # noqa: E402
+
+import workshop  # noqa: E402
 
 
 class Screen(Console):
     """rich's ``Console`` that remembers when it last printed (``last``, monotonic seconds) and
-    whether it is asking the user (``asking``), for :func:`keep_talking`."""
+    whether it is asking the user (``asking``), for :func:`keep_talking`. The end of input
+    (Ctrl+D) at a question answers no."""
 
-    last = time.monotonic()
+    last = STARTED
     asking = False
 
     def print(self, *args, **kwargs):  # noqa: D102 - rich's
@@ -43,6 +48,9 @@ class Screen(Console):
         self.asking = True
         try:
             return super().input(*args, **kwargs)
+        except EOFError:  # Ctrl+D, or a terminal whose input has ended: no
+            super().print("n")
+            return "n"
         finally:
             self.asking, self.last = False, time.monotonic()
 
@@ -56,14 +64,13 @@ def keep_talking(every: float | None = None) -> None:
     tool call appears only when the model has written all of it. A daemon thread; it ends with
     the program."""
     every = every or float(os.environ.get("WORKSHOP_PROGRESS_EVERY", 15))
-    start = console.last = time.monotonic()
 
     def tick() -> None:
         while True:
             time.sleep(min(1.0, every / 4))
             now = time.monotonic()
             if not console.asking and now - console.last >= every:
-                console.print(Text(f"\n[waiting] {now - start:.0f} s: the model is still writing "
+                console.print(Text(f"\n[waiting] {now - STARTED:.0f} s: the model is still writing "
                                    "(a tool call is shown once it is complete)"))
 
     threading.Thread(target=tick, daemon=True).start()

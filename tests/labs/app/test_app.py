@@ -293,6 +293,19 @@ def test_the_terminal_client_denies_writes_without_a_terminal(app, acme_db):
     assert gone.returncode == 1 and "error: the app at" in gone.stderr and "fix:" in gone.stderr
 
 
+def test_the_terminal_client_takes_the_end_of_input_as_no(app, acme_db):
+    """Asked to approve (--writes ask, as in a terminal), Ctrl+D (here: stdin at its end) raised
+    EOFError with a traceback; it answers no now, and the ticket is not written."""
+    before = tickets(acme_db)
+    p = subprocess.run([sys.executable, "labs/app/cli.py", "--url", app, "--tool", "create_ticket",
+                        "--writes", "ask", "--temperature", "0",
+                        "Open a ticket for jane@example.com, order ACME-1042."],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stdout + p.stderr
+    assert "approve create_ticket? [y/n]: n" in p.stdout and "[denied] create_ticket" in p.stdout, p.stdout
+    assert tickets(acme_db) == before
+
+
 @pytest.mark.parametrize("where", ["vllm", "no scheme"])
 def test_the_terminal_client_pointed_elsewhere_says_so(app, vllm_server, where):
     """vLLM's URL instead of the app's printed "error: {'detail': 'Not Found'}  fix: see the app";
