@@ -48,6 +48,10 @@ def server_log(srv) -> str:
 #: (page, word, where it is printed): what the page must explain.
 PRINTED = [
     ("module4.md", "incomplete (max_output_tokens)", lambda srv: lab_output("labs/module4/vllm_mcp.py")),
+    # The Tokyo question: the tiny model asks the time server for "UTC" (its description's default)
+    ("module4.md", '"UTC"', lambda srv: lab_output(
+        "labs/module4/agent.py", "--servers", "time", "--tool", "time__get_current_time",
+        "What time is it in Tokyo?")),
     ("api.md", "/v1/systemone", lambda srv: routes(srv.base_url)),
     ("containers.md", "Unknown vLLM environment variable detected: VLLM_HOST", server_log),
     ("containers.md", "Triton is installed, but doesn't include CPU backend. Disabling Triton.", server_log),
