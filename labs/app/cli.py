@@ -6,8 +6,9 @@ Streams the reply as it arrives (rich), shows each tool call, and answers a writ
 ``approval_needed`` event: in a terminal it asks you (Ctrl+D answers no); otherwise
 ``--writes approve`` or ``--writes deny`` (the default) decides, so a script never approves by
 accident. Options
-``--temperature``, ``--max-tokens`` and ``--tool`` are the API's fields. While nothing arrives it
-prints ``[waiting] N s ...`` every 15 s (``$WORKSHOP_PROGRESS_EVERY``): the app shows a tool call
+``--temperature``, ``--max-tokens`` and ``--tool`` are the API's fields. It prints ``[asking]
+URL/api/chat`` first; while nothing arrives, ``[waiting] N s ...`` every 15 s
+(``$WORKSHOP_PROGRESS_EVERY``): the app shows a tool call
 once the model has written all of it, which took 20 to 27 s on the workshop's 2-core machine
 (about 100 tokens after a prompt of 1,971 with ACME's tools; load average 2 to 4). Exit status:
 0 when the reply finished, 1 for an ``error`` event, an app that does not answer or a URL that is
@@ -67,7 +68,7 @@ def keep_talking(every: float | None = None) -> None:
 
     def tick() -> None:
         while True:
-            time.sleep(min(1.0, every / 4))
+            time.sleep(min(0.25, every / 4))
             now = time.monotonic()
             if not console.asking and now - console.last >= every:
                 console.print(Text(f"\n[waiting] {now - STARTED:.0f} s: the model is still writing "
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     body = {"prompt": args.question, "temperature": args.temperature,
             "max_tokens": args.max_tokens, "tool_choice": args.tool}
     url = args.url.rstrip("/")
+    console.print(Text(f"[asking] {url}/api/chat"))  # a line first, then one per 15 s of silence
     keep_talking()
     try:
         with httpx.Client(timeout=httpx.Timeout(10, read=330)) as http:

@@ -286,6 +286,7 @@ def test_the_terminal_client_denies_writes_without_a_terminal(app, acme_db):
                        env={**os.environ, "WORKSHOP_PROGRESS_EVERY": "0.2"})
     assert p.returncode == 0, p.stderr
     assert "[denied] create_ticket" in p.stdout and "[done]" in p.stdout
+    assert p.stdout.startswith(f"[asking] {app}/api/chat\n"), p.stdout
     assert "[waiting] " in p.stdout.split("[tool] create_ticket")[0], p.stdout
     assert tickets(acme_db) == before
     gone = subprocess.run([sys.executable, "labs/app/cli.py", "--url", f"http://127.0.0.1:{free_port()}", "hi"],
