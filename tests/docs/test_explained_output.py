@@ -48,6 +48,11 @@ def server_log(srv) -> str:
 #: (page, word, where it is printed): what the page must explain.
 PRINTED = [
     ("module4.md", "incomplete (max_output_tokens)", lambda srv: lab_output("labs/module4/vllm_mcp.py")),
+    # A denied refund: the tiny model tells the customer to retry, though the tool message says not to
+    ("module4.md", "told to retry the call", lambda srv: lab_output(
+        "labs/module4/agent.py", "--servers", "acme", "--tool", "acme__issue_refund", "--decisions",
+        "labs/module4/decisions/refund_denied.json", "--audit", os.devnull,
+        "Please refund 20 dollars on order ACME-1046, the hose leaks.")),
     # The Tokyo question: the tiny model asks the time server for "UTC" (its description's default)
     ("module4.md", '"UTC"', lambda srv: lab_output(
         "labs/module4/agent.py", "--servers", "time", "--tool", "time__get_current_time",
