@@ -8,6 +8,8 @@ folder and ``labs/`` first on ``sys.path`` (a lab imports its neighbours, e.g. `
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -34,3 +36,19 @@ def load_lab(path: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def says_what_it_waits_for(path: str, first_line: str, **env: str) -> list[str]:
+    """Run the lab ``path`` (``python labs/x/y.py``, no arguments, stdin closed) with a progress
+    line every second (``WORKSHOP_PROGRESS_EVERY=1``; ``env`` adds variables such as
+    ``VLLM_BASE_URL``) and return its output lines, after checking that it exited 0, that its
+    first line is ``first_line`` (said before the long wait begins) and that a ``  still ...``
+    line of ``workshop.waiting`` followed: a long wait is never a silence (issue 21)."""
+    p = subprocess.run([sys.executable, path], cwd=ROOT, capture_output=True, text=True,
+                       timeout=600, stdin=subprocess.DEVNULL,
+                       env={**os.environ, "WORKSHOP_PROGRESS_EVERY": "1", **env})
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == first_line, lines[:3]
+    assert any(line.startswith("  still ") for line in lines), lines
+    return lines

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ROOT, load_lab
+from support import ROOT, load_lab, says_what_it_waits_for
 from workshop_server import free_port
 
 
@@ -103,11 +103,7 @@ def test_the_image_check_says_what_it_waits_for():
     """Importing vLLM's request model and image loader took 48 s on the busy 2-core machine with
     nothing on the screen but vLLM's Triton line: the first line now says what it waits for, a
     line follows every second here (WORKSHOP_PROGRESS_EVERY=1), then the result."""
-    p = subprocess.run([sys.executable, "labs/api/multimodal.py"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=300, stdin=subprocess.DEVNULL,
-                       env={**os.environ, "WORKSHOP_PROGRESS_EVERY": "1"})
-    assert p.returncode == 0, p.stdout + p.stderr
-    lines = p.stdout.splitlines()
-    assert lines[0] == "importing vLLM's request model and image loader ...", lines[:3]
+    lines = says_what_it_waits_for("labs/api/multimodal.py",
+                                   "importing vLLM's request model and image loader ...")
     assert any(line.startswith("  still importing: ") for line in lines), lines
     assert lines[-1].startswith("vLLM accepts the request: ChatCompletionRequest valid"), lines[-2:]
