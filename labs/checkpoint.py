@@ -6,13 +6,16 @@ Each module's checks are small requests that only pass when what the module taug
 server at ``VLLM_BASE_URL`` (the same variables as every lab). Prints ``PASS``/``FAIL`` with a
 reason per check, then a summary line. Exit status: 0 when every check passes, 1 otherwise (a
 known failure such as an unreachable server prints one message that says what to run), 2 for an
-unknown module number.
+unknown module number. In a terminal, a line counts the seconds while a check runs (a round
+trip or the agent's run took 35 to 51 s on the busy 2-core machine), wiped before its result.
 """
 from __future__ import annotations
 
 import json
 import re
 import sys
+import threading
+import time
 from collections.abc import Callable
 
 import httpx
@@ -22,6 +25,32 @@ import openai
 import workshop
 
 Check = tuple[str, Callable[[], str | None]]  # (what is checked, returns a problem or None)
+
+
+def run_check(what: str, check: Callable[[], str | None], out=None) -> str | None:
+    """``check()``'s problem (``None`` when it passes). When ``out`` (default stdout) is a
+    terminal, ``checking: <what> ... N s`` is rewritten there every second while the check runs
+    and wiped before the caller prints the result, so a check of a minute is never a silent
+    wait; to a pipe or a file (CI, the docs runner) nothing is added."""
+    out = out or sys.stdout
+    if not out.isatty():
+        return check()
+    done, start = threading.Event(), time.monotonic()
+
+    def tick() -> None:
+        while not done.wait(1):
+            out.write(f"\rchecking: {what[:60]} ... {time.monotonic() - start:.0f} s")
+            out.flush()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        return check()
+    finally:
+        done.set()
+        ticker.join()
+        out.write("\r\033[K")  # wipe the line: the PASS or FAIL line takes its place
+        out.flush()
 
 
 def module1_checks(client, model) -> list[Check]:
@@ -302,7 +331,7 @@ def main() -> int:
     checks = MODULES[number](client, model)
     failed = 0
     for what, check in checks:
-        problem = check()
+        problem = run_check(what, check)
         failed += problem is not None
         print(f"PASS {what}" if problem is None else f"FAIL {what}: {problem}")
     print(f"Module {number} checkpoint: {len(checks) - failed} of {len(checks)} checks passed")
