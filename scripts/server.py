@@ -115,6 +115,18 @@ def _name(value: str) -> str:
     return value
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser whose errors (an unknown option, a missing action) are one ``error: ...
+    fix: ...`` like the labs' (exit status 2), not the usage dump; ``--help`` still lists them.
+    The labs' own parser (``labs/workshop.py``) needs the venv, which this file does not."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        usage = " ".join(self.format_usage().split()).removeprefix(f"usage: {self.prog}").strip()
+        print(f"error: {message}\n  fix: python scripts/server.py {usage}  (--help explains each "
+              "option; the server's own command goes after --)", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; see the module docstring."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -122,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         i = argv.index("--")
         argv, command = argv[:i], argv[i + 1:]
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("action", choices=["start", "stop", "status", "restart", "free-port"])
     ap.add_argument("--name", default="server", type=_name,
                     help="which server: its PID and log files are .workshop/run/NAME.{pid,log} "

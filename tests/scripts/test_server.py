@@ -32,6 +32,18 @@ def test_port_taken_by_something_else():
     assert "is taken" in p.stderr and f"VLLM_BASE_URL=http://localhost:{suggested}/v1" in p.stderr
 
 
+@pytest.mark.parametrize("args", [["start", "--name", "embeddings", "--bogus"], ["strat"], []])
+def test_bad_arguments_are_one_error_with_its_fix(args):
+    """A mistyped option or action printed argparse's usage lines and 'server.py: error: ...',
+    not the labs' error/fix (found walking the API guide, which types server.py)."""
+    p = subprocess.run([sys.executable, "scripts/server.py", *args], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert p.returncode == 2 and p.stdout == "", (p.returncode, p.stdout, p.stderr)
+    lines = p.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith(
+        "  fix: python scripts/server.py "), p.stderr
+
+
 def test_a_server_that_exits_at_start_fails_with_its_log_and_a_fix(tmp_path):
     """The process exits before /health: wait() raises at once with the log's tail and the fix
     for the problem it shows, and leaves no PID file."""
