@@ -2,8 +2,9 @@
 
 Run: ``python labs/api/mistakes.py``
 
-Environment as in every lab (``VLLM_BASE_URL``, ``VLLM_API_KEY``, ``VLLM_MODEL``). For each
-mistake it prints the call, what the installed packages and the server answered, and the
+Environment as in every lab (``VLLM_BASE_URL``, ``VLLM_API_KEY``, ``VLLM_MODEL``). It imports
+vLLM first (10 to 12 s on the workshop's busy 2-core machine; a line says so, then one every
+15 s). For each mistake it prints the call, what the installed packages and the server answered, and the
 correct call. Nothing here is simulated: each mistake is sent, and the lab fails (exit 1) if
 one of them unexpectedly works, because then this page would be wrong.
 
@@ -46,6 +47,14 @@ def main() -> None:
     client = workshop.client()
     model = workshop.model(client)
     messages = [{"role": "user", "content": "Hello"}]
+    try:  # 10 to 12 s of silence at item 2 in a walkthrough (load average 7 to 11): say so first
+        with workshop.waiting("importing vLLM (items 2 and 6 look for modules in it)"):
+            import vllm.entrypoints  # noqa: F401
+    except ImportError as exc:
+        raise workshop.WorkshopError(
+            f"this lab looks for modules in the installed vLLM, and this environment has none "
+            f"({exc}).\n  fix: run it where vLLM is installed (the CPU or GPU set-up of 'Before "
+            "you begin')") from exc
 
     # --8<-- [start:old-client]
     print("1. openai.ChatCompletion.create(model=..., messages=...)   # openai<1.0")
