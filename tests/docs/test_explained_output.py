@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -23,9 +24,9 @@ ROOT = pages.ROOT
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 
 
-def lab_output(*args: str) -> str:
+def lab_output(*args: str, **env: str) -> str:
     p = subprocess.run([PYTHON, *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "PYTHONPATH": str(ROOT / "labs")})
+                       env={**os.environ, "PYTHONPATH": str(ROOT / "labs"), **env})
     assert p.returncode == 0, p.stdout + p.stderr
     return p.stdout
 
@@ -48,6 +49,9 @@ def server_log(srv) -> str:
 #: (page, word, where it is printed): what the page must explain.
 PRINTED = [
     ("module4.md", "incomplete (max_output_tokens)", lambda srv: lab_output("labs/module4/vllm_mcp.py")),
+    # The round trip's first answer, quoted on the page (a ticket is written: a database of its own)
+    ("module3.md", "confirms the order was shipped to the address provided", lambda srv: lab_output(
+        "labs/module3/round_trip.py", ACME_DB=os.path.join(tempfile.mkdtemp(), "acme.db"))),
     # A denied refund: the tiny model tells the customer to retry, though the tool message says not to
     ("module4.md", "told to retry the call", lambda srv: lab_output(
         "labs/module4/agent.py", "--servers", "acme", "--tool", "acme__issue_refund", "--decisions",
