@@ -78,16 +78,17 @@ def keep_talking(every: float | None = None) -> None:
 
 
 def refusal(url: str, response: httpx.Response) -> str:
-    """``error: ... fix: ...`` for an answer other than 200 to ``POST {url}/api/chat``: the app's
-    own ``{"error", "fix"}`` (HTTP 422, a field out of range), or anything else: then ``url`` is
-    not the app (vLLM's URL, another program, a path after the port)."""
+    """What went wrong, then ``\n  fix: ...`` (the caller prints it after ``error: ``), for an
+    answer other than 200 to ``POST {url}/api/chat``: the app's own ``{"error", "fix"}`` (HTTP
+    422, a field out of range), or anything else: then ``url`` is not the app (vLLM's URL,
+    another program, a path after the port)."""
     try:
         error = json.loads(response.read())
     except ValueError:
         error = None
     if isinstance(error, dict) and "error" in error and "fix" in error:
-        return f"error: {error['error']}\n  fix: {error['fix']}"
-    return (f"error: {url}/api/chat answered HTTP {response.status_code}: {url} is not ACME's chat app"
+        return f"{error['error']}\n  fix: {error['fix']}"
+    return (f"{url}/api/chat answered HTTP {response.status_code}: {url} is not ACME's chat app"
             "\n  fix: pass the URL the app printed when it started (ACME support chat: "
             "http://127.0.0.1:PORT/), e.g. --url \"http://127.0.0.1:$APP_PORT\"; not vLLM's URL")
 
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             # --8<-- [start:stream]
             with http.stream("POST", f"{url}/api/chat", json=body) as response:
                 if response.status_code != 200:  # a field out of range, or not the app at all
-                    print(refusal(url, response), file=sys.stderr)
+                    print(f"error: {refusal(url, response)}", file=sys.stderr)
                     return 1
                 for name, data in events(response):
                     if name == "token":
