@@ -46,19 +46,37 @@ def server_log(srv) -> str:
     return Path(srv.log_path).read_text(errors="replace")
 
 
+#: The model whose answers the pages quote (labs/serve/serve_cpu.sh serves it).
+TINY_MODEL = "SmolLM2-135M-Instruct"
+
+
+def tiny_model_says(*args: str, env=dict):
+    """``lab_output`` of a lab whose *answer* the page quotes (the tiny model's wording at
+    temperature 0), with the environment ``env()`` gives when it runs: skipped on a server that
+    serves another model (an instructor's GPU server), whose answer differs and which the page
+    does not quote."""
+    def printed(srv) -> str:
+        with urllib.request.urlopen(f"{srv.base_url}/models", timeout=30) as r:
+            served = [m["id"] for m in json.load(r)["data"]]
+        if TINY_MODEL not in served:
+            pytest.skip(f"the page quotes {TINY_MODEL}'s answer; this server serves {served}")
+        return lab_output(*args, **env())
+    return printed
+
+
 #: (page, word, where it is printed): what the page must explain.
 PRINTED = [
     ("module4.md", "incomplete (max_output_tokens)", lambda srv: lab_output("labs/module4/vllm_mcp.py")),
     # The round trip's first answer, quoted on the page (a ticket is written: a database of its own)
-    ("module3.md", "confirms the order was shipped to the address provided", lambda srv: lab_output(
-        "labs/module3/round_trip.py", ACME_DB=os.path.join(tempfile.mkdtemp(), "acme.db"))),
+    ("module3.md", "confirms the order was shipped to the address provided", tiny_model_says(
+        "labs/module3/round_trip.py", env=lambda: {"ACME_DB": os.path.join(tempfile.mkdtemp(), "acme.db")})),
     # A denied refund: the tiny model tells the customer to retry, though the tool message says not to
-    ("module4.md", "told to retry the call", lambda srv: lab_output(
+    ("module4.md", "told to retry the call", tiny_model_says(
         "labs/module4/agent.py", "--servers", "acme", "--tool", "acme__issue_refund", "--decisions",
         "labs/module4/decisions/refund_denied.json", "--audit", os.devnull,
         "Please refund 20 dollars on order ACME-1046, the hose leaks.")),
     # The Tokyo question: the tiny model asks the time server for "UTC" (its description's default)
-    ("module4.md", '"UTC"', lambda srv: lab_output(
+    ("module4.md", '"UTC"', tiny_model_says(
         "labs/module4/agent.py", "--servers", "time", "--tool", "time__get_current_time",
         "What time is it in Tokyo?")),
     ("api.md", "/v1/systemone", lambda srv: routes(srv.base_url)),
