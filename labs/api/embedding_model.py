@@ -43,5 +43,5 @@ def main() -> int:
 if __name__ == "__main__":
     import workshop
 
-    workshop.no_options()  # an option it does not take ends it with error/fix
+    workshop.no_options(settings=None)  # it reads no setting: the fix names none
     sys.exit(main())

@@ -9,6 +9,7 @@ parallel (they are short, and most of their time is Python start-up).
 """
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -319,3 +320,137 @@ def test_the_option_check_fails_on_a_lab_that_ignores_the_option():
     assert f"no 'error:' line names {BAD_OPTION}" in option_problems(ran)
     dump = subprocess.CompletedProcess([], 2, "", f"usage: x [-h]\nx: error: unrecognized arguments: {BAD_OPTION}\n")
     assert "argparse's usage dump" in option_problems(dump)
+
+
+# ------------------------------------------- the variables a fix names are ones the lab reads
+
+#: The helpers that only report errors: ``workshop.run`` and ``explain`` name ``VLLM_BASE_URL`` in
+#: the message for a failed request, which is not a setting of a lab that sends none.
+HARNESS = {"run", "explain", "no_options"}
+#: An environment variable's name in a message (``VLLM_BASE_URL``, ``ACME_DB``).
+VARIABLE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+#: An option's value in argparse's usage (``--max-tokens MAX_TOKENS``): not a variable.
+METAVAR = re.compile(r"--[\w-]+[ =][A-Z][A-Z0-9_]*")
+
+
+def _read_literal(node: ast.AST) -> str | None:
+    """The variable a node reads, if it is ``os.environ.get("X")``, ``os.environ["X"]``,
+    ``os.getenv("X")`` (``environ.get``, ``getenv`` too), with a literal name."""
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+        f = node.func
+        if isinstance(f, ast.Attribute) and (
+                f.attr == "getenv" or (f.attr == "get" and isinstance(f.value, (ast.Attribute, ast.Name))
+                                       and getattr(f.value, "attr", getattr(f.value, "id", "")) == "environ")):
+            return node.args[0].value
+    if (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
+            and getattr(node.value, "attr", getattr(node.value, "id", "")) == "environ"
+            and isinstance(node.slice, ast.Constant)):
+        return node.slice.value
+    return None
+
+
+class _Module:
+    """A Python file of ``labs/``: per top-level function or class, the variables it reads itself
+    and the names it uses; and where its imported names come from."""
+
+    def __init__(self, file: Path):
+        self.file = file
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+        self.imports: dict[str, tuple[Path, str | None]] = {}  # name -> (file, attribute or None: the module)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if (target := _module_file(a.name, file)) is not None:
+                        self.imports[a.asname or a.name.split(".")[0]] = (target, None)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                if (target := _module_file(node.module, file)) is not None:
+                    for a in node.names:
+                        self.imports[a.asname or a.name] = (target, a.name)
+        self.units = {getattr(n, "name", ""): n for n in tree.body
+                      if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        self.tree = tree
+
+
+def _module_file(name: str, importer: Path) -> Path | None:
+    """The ``labs/`` file that ``import name`` loads for ``importer`` (its own folder first, then
+    ``labs/``, as ``load_lab`` and the installed package arrange), or ``None`` for a library."""
+    parts = name.split(".")
+    for folder in (importer.parent, ROOT / "labs"):
+        for candidate in (folder.joinpath(*parts).with_suffix(".py"), folder.joinpath(*parts, "__init__.py")):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def settings_read(lab: str) -> set[str]:
+    """The environment variables a lab reads: those its own code reads (``os.environ`` and
+    ``os.getenv`` with a literal name; ``$NAME`` / ``${NAME...}`` in a bash lab and the helpers
+    it sources), and those read by each function of ``labs/`` that it calls, followed call by
+    call (``workshop.model_dir()`` reads ``WORKSHOP_MODEL_DIR``, ``acme.db.db_path()``
+    ``ACME_DB``), but not through :data:`HARNESS`."""
+    path = ROOT / lab
+    if path.suffix == ".sh":
+        text = path.read_text(encoding="utf-8")
+        for sourced in re.findall(r"^\s*(?:source|\.) (labs/\S+\.sh)", text, re.M):
+            text += (ROOT / sourced).read_text(encoding="utf-8")
+        return set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", text))
+    modules: dict[Path, _Module] = {}
+    seen: set[tuple[Path, str]] = set()
+
+    def module(file: Path) -> _Module:
+        if file not in modules:
+            modules[file] = _Module(file)
+        return modules[file]
+
+    def reads(file: Path, node: ast.AST) -> set[str]:
+        m, found = module(file), set()
+        for sub in ast.walk(node):
+            if (name := _read_literal(sub)) is not None:
+                found.add(name)
+            elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                if sub.id in m.units and sub.id not in HARNESS:
+                    found |= unit(file, sub.id)
+                elif sub.id in m.imports and m.imports[sub.id][1] is not None:
+                    found |= unit(*m.imports[sub.id])
+            elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+                target = m.imports.get(sub.value.id)
+                if target is None and (guess := _module_file(sub.value.id, file)) is not None:
+                    target = (guess, None)  # workshop = importlib.import_module("workshop")
+                if target is not None and target[1] is None and sub.attr not in HARNESS:
+                    found |= unit(target[0], sub.attr)
+        return found
+
+    def unit(file: Path, name: str) -> set[str]:
+        if (file, name) in seen:
+            return set()
+        seen.add((file, name))
+        m = module(file)
+        if name in m.units:
+            return reads(file, m.units[name])
+        if name in m.imports:  # re-exported
+            return unit(*m.imports[name]) if m.imports[name][1] else set()
+        return set()   # a constant or a class attribute: nothing read
+
+    return reads(path, module(path).tree)
+
+
+def test_settings_read_follows_the_helpers_a_lab_calls():
+    """The reader finds a variable read through a helper, and none through the error harness."""
+    assert "WORKSHOP_MODEL_DIR" in settings_read("labs/module1/offline_batch.py")   # workshop.model_dir()
+    assert "ACME_DB" in settings_read("labs/module3/bad_calls.py")                 # acme.db.db_path()
+    assert "VLLM_BASE_URL" in settings_read("labs/module1/first_chat.py")          # its own os.environ
+    assert "VLLM_BASE_URL" in settings_read("labs/setup/check_environment.py")     # workshop.server_root()
+    assert "VLLM_BASE_URL" not in settings_read("labs/container/check.py")         # only no_options
+    assert "VLLM_BASE_URL" in settings_read("labs/module1/sse.sh")                 # sources workshop.sh
+
+
+@pytest.mark.parametrize("lab", [lab for lab in PROGRAMS if lab not in PASS_THROUGH])
+def test_a_fix_names_only_variables_the_lab_reads(lab, option_runs):
+    """``labs/api/embedding_model.py --foo`` said "its settings are environment variables, such as
+    VLLM_BASE_URL", which it never reads (``workshop.no_options``'s default): every variable the
+    answer to an unknown option names is one that the lab, or a helper it calls, reads."""
+    p = option_runs[lab]
+    named = set(VARIABLE.findall(re.sub(METAVAR, "", p.stderr)))
+    assert named <= settings_read(lab), (f"{lab} {BAD_OPTION} names {sorted(named - settings_read(lab))}, "
+                                         f"which it does not read:\n{p.stderr[-600:]}")
+
