@@ -77,8 +77,13 @@ def problem(engine: str = "podman", timeout_s: float = 180) -> str | None:
 
 
 if __name__ == "__main__":
-    import workshop
-
+    try:
+        import workshop
+    except ImportError as exc:  # a Python without the workshop's packages: the venv is not active
+        print(f"error: {sys.executable} cannot load the workshop's helpers ({exc}): the workshop's "
+              "virtual environment is not active.\n  fix: source .venv/bin/activate  (in the "
+              "workshop folder; ./scripts/start creates .venv), then run it again", file=sys.stderr)
+        sys.exit(1)
     workshop.no_options(settings=None)  # it takes none and reads no setting: error/fix
     reason = problem()
     print(reason or "ok")

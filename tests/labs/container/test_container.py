@@ -330,3 +330,16 @@ def test_check_py_rejects_an_option_without_naming_a_setting_it_ignores():
     assert p.stderr.startswith("error: python labs/container/check.py takes no arguments, not: --foo\n"
                                "  fix: run it without them: python labs/container/check.py"), p.stderr
     assert p.stderr.count("error:") == 1 and "VLLM_BASE_URL" not in p.stderr, p.stderr
+
+
+def test_check_py_without_the_virtual_environment_says_to_activate_it(tmp_path: Path):
+    """``python3 labs/container/check.py`` in a fresh shell (no ``source .venv/bin/activate``)
+    was a ModuleNotFoundError traceback: a Python without the workshop's packages (a venv of its
+    own, as bare as the system's python3) gets one error whose fix activates the environment."""
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    p = subprocess.run([str(bare / "bin" / "python"), "labs/container/check.py"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+    assert p.stderr.count("error:") == 1 and "fix: source .venv/bin/activate" in p.stderr, p.stderr
