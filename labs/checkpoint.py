@@ -319,6 +319,10 @@ MODULES = {1: module1_checks, 2: module2_checks, 3: module3_checks, 4: module4_c
 
 
 def main() -> int:
+    if sys.argv[1:] in (["-h"], ["--help"]):
+        print(f"usage: python labs/checkpoint.py <module>  (one of {', '.join(map(str, sorted(MODULES)))})"
+              f"\n\n{__doc__.split(chr(10) * 2)[0]}\n\n{__doc__.split(chr(10) * 2)[2].strip()}")
+        return 0
     if len(sys.argv) != 2 or not sys.argv[1].isdigit() or int(sys.argv[1]) not in MODULES:
         given = " ".join(sys.argv[1:]) or "nothing"
         print(f"error: the checkpoint takes one module number, not {given}\n  fix: python "

@@ -17,6 +17,8 @@
 # ws_no_options "$@"   for a lab that takes no arguments: -h/--help prints the lab's header
 #              comment, anything else ends it with `error: ... fix: ...` and exit status 2, before
 #              it talks to a server, instead of running as if nothing was said.
+# ws_help "$@"   for a lab that takes arguments of its own: -h/--help prints the lab's header
+#              comment and exits 0 (before the lab reads its arguments, which would take it for one).
 # ws_check F   after `curl ... -o F`: when the server answered with an error (a JSON body with
 #              "error"), end with `error: <the server's message>` and its fix.
 # ... | ws_tool_output LOG   behind a Python tool (`tool 2>&1 | ws_tool_output LOG || ...`): its
@@ -40,11 +42,15 @@ ws_error() {  # ws_error MESSAGE FIX: print both, exit 1
   exit 1
 }
 
-ws_no_options() {  # ws_no_options "$@": see the header
-  [ $# -eq 0 ] && return 0
-  case "$1" in
+ws_help() {  # ws_help "$@": see the header
+  case "${1:-}" in
     -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
   esac
+}
+
+ws_no_options() {  # ws_no_options "$@": see the header
+  [ $# -eq 0 ] && return 0
+  ws_help "$@"
   printf 'error: bash %s takes no arguments, not: %s\n  fix: bash %s  (--help says what it does)\n' "$0" "$*" "$0" >&2
   exit 2
 }

@@ -602,18 +602,20 @@ def tool_message(tool_call_id: str, result_or_error: dict | BaseException) -> di
 # --8<-- [start:main]
 def main(argv: list[str] | None = None) -> int:
     """``python -m acme.tools [NAME]``: list the tools (kind and description); with a tool's
-    name, print its OpenAI tool definition (the JSON sent in ``tools=[...]``). Exit status 2 for
-    an unknown name."""
+    name, print its OpenAI tool definition (the JSON sent in ``tools=[...]``). ``--help`` says
+    so; an unknown name or option is one ``error: ... fix: ...``, exit status 2."""
     import sys
 
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) > 1:
-        print(f"error: one tool name at most, not {' '.join(argv)}\n  fix: python -m acme.tools "
-              "[NAME] (without a name it lists the names)", file=sys.stderr)
-        return 2
-    if argv:
+    import workshop
+
+    parser = workshop.ArgumentParser(
+        prog="python -m acme.tools", description="List ACME's support tools, or print one "
+        "tool's OpenAI definition: the JSON your code sends in tools=[...].")
+    parser.add_argument("name", nargs="?", help="a tool's name (without it: the list of tools)")
+    args = parser.parse_args(argv)
+    if args.name:
         try:
-            print(json.dumps(openai_tools(argv[0])[0], indent=2))
+            print(json.dumps(openai_tools(args.name)[0], indent=2))
         except ToolError as err:
             print(f"error: {err}\n  fix: python -m acme.tools lists the names", file=sys.stderr)
             return 2

@@ -125,7 +125,10 @@ def stamp(directory: Path, model: str) -> Path:
 if __name__ == "__main__":
     # python labs/module5/bench.py stamp DIR MODEL   (used by the bash labs)
     # python labs/module5/bench.py describe FILE     (used by record.sh)
-    if len(sys.argv) == 4 and sys.argv[1] == "stamp":
+    if sys.argv[1:] in (["-h"], ["--help"]):
+        print("usage: python labs/module5/bench.py stamp DIR MODEL | describe FILE\n\n"
+              + __doc__.strip().split("\n\n")[0])
+    elif len(sys.argv) == 4 and sys.argv[1] == "stamp":
         stamp(Path(sys.argv[2]), sys.argv[3])
     elif len(sys.argv) == 3 and sys.argv[1] == "describe":
         print(describe(json.loads(Path(sys.argv[2]).read_text())), end="")

@@ -19,6 +19,7 @@
 # not a traceback's frame, and its log).
 set -euo pipefail
 source labs/workshop.sh
+ws_help "$@"   # --help: the header above
 levels=("$@"); [ ${#levels[@]} -gt 0 ] || levels=(1 8)
 for c in "${levels[@]}"; do   # all checked before anything runs
   [[ "$c" =~ ^[1-9][0-9]*$ ]] || ws_error "'$c' is not a concurrency" "give whole numbers: bash labs/module5/bench_serve.sh 1 8"

@@ -23,6 +23,7 @@
 # work, where one request of 128 + 32 tokens takes more than 15 s instead of about 1.5 s.
 set -euo pipefail
 source labs/workshop.sh
+ws_help "$@"   # --help: the header above
 [ $# -le 1 ] || ws_error "one profile at most, not: $*" "use quick or full: bash labs/module5/guidellm_sweep.sh quick"
 profile="${1:-quick}"
 case "$profile" in

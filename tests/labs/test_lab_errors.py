@@ -258,8 +258,8 @@ def programs() -> list[str]:
 PROGRAMS = programs()
 
 
-def run_with_bad_option(lab: str, tmp: Path, dead_url: str) -> subprocess.CompletedProcess:
-    """``lab --no-such-option``, where anything that ran anyway would fail fast: no server at the
+def run_with_bad_option(lab: str, tmp: Path, dead_url: str, option: str = BAD_OPTION) -> subprocess.CompletedProcess:
+    """``lab --no-such-option`` (or ``lab option``), where anything that ran anyway would fail fast: no server at the
     URLs (``dead_url``), no model folder, no container engine, a throw-away ACME database; its
     whole process group is killed after 120 s."""
     path = ROOT / lab
@@ -271,7 +271,7 @@ def run_with_bad_option(lab: str, tmp: Path, dead_url: str) -> subprocess.Comple
            "VLLM_BASE_URL": dead_url, "EMBED_BASE_URL": dead_url, "WORKSHOP_MODEL_DIR": str(tmp / "no-model"),
            "CONTAINER_ENGINE": "no-such-engine", "ACME_DB": str(tmp / "acme.db"),
            "API_KEY_DEMO_TIMEOUT": "5"}
-    proc = subprocess.Popen([*command, BAD_OPTION], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen([*command, option], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
@@ -454,3 +454,45 @@ def test_a_fix_names_only_variables_the_lab_reads(lab, option_runs):
     assert named <= settings_read(lab), (f"{lab} {BAD_OPTION} names {sorted(named - settings_read(lab))}, "
                                          f"which it does not read:\n{p.stderr[-600:]}")
 
+
+# ------------------------------------------------------------------ --help says what a lab does
+
+@pytest.fixture(scope="module")
+def help_runs(dead_url, pool, option_futures, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """Every lab run with ``--help`` (queued after the unknown options), in the same world where
+    a lab that ran anyway would fail fast (see :func:`run_with_bad_option`)."""
+    futures = {lab: pool.submit(run_with_bad_option, lab, tmp_path_factory.mktemp("help"), dead_url, "--help")
+               for lab in PROGRAMS if lab not in PASS_THROUGH}
+    return {lab: future.result() for lab, future in futures.items()}
+
+
+def help_problems(lab: str, p: subprocess.CompletedProcess) -> list[str]:
+    """What is wrong with a lab's answer to ``--help`` (empty when it says what the lab does and
+    how to run it, on stdout, with exit status 0)."""
+    found = []
+    if p.returncode != 0:
+        found.append(f"exit status {p.returncode}")
+    if "Traceback" in p.stdout + p.stderr:
+        found.append("a traceback")
+    if re.search(r"^error: ", p.stdout + p.stderr, re.M):
+        found.append("an 'error:' line (--help taken for bad input)")
+    if len(p.stdout.strip().splitlines()) < 2:
+        found.append("no description on stdout")
+    if lab.endswith(".py") and not p.stdout.startswith("usage: "):
+        found.append("no 'usage:' line")
+    return found
+
+
+@pytest.mark.parametrize("lab", [lab for lab in PROGRAMS if lab not in PASS_THROUGH])
+def test_help_says_what_a_lab_does(lab, help_runs):
+    """``python -m acme.tools --help`` answered "unknown tool '--help'": every lab's ``--help``
+    prints its usage and what it does, and exits 0."""
+    p = help_runs[lab]
+    found = help_problems(lab, p)
+    assert not found, f"{lab} --help: {', '.join(found)}\n  stdout: {p.stdout[-600:]}\n  stderr: {p.stderr[-600:]}"
+
+
+def test_the_help_check_fails_on_help_taken_for_a_name():
+    """The answer acme.tools gave before it used workshop.ArgumentParser."""
+    old = subprocess.CompletedProcess([], 2, "", "error: unknown tool '--help', available: a, b\n  fix: x\n")
+    assert {"exit status 2", "no 'usage:' line"} <= set(help_problems("labs/acme/tools.py", old))
