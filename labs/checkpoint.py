@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import threading
 import time
 from collections.abc import Callable
 
@@ -30,27 +29,10 @@ Check = tuple[str, Callable[[], str | None]]  # (what is checked, returns a prob
 def run_check(what: str, check: Callable[[], str | None], out=None) -> str | None:
     """``check()``'s problem (``None`` when it passes). When ``out`` (default stdout) is a
     terminal, ``checking: <what> ... N s`` is rewritten there every second while the check runs
-    and wiped before the caller prints the result, so a check of a minute is never a silent
-    wait; to a pipe or a file (CI, the docs runner) nothing is added."""
-    out = out or sys.stdout
-    if not out.isatty():
+    and wiped before the caller prints the result (``workshop.Ticker``), so a check of a minute
+    is never a silent wait; to a pipe or a file (CI, the docs runner) nothing is added."""
+    with workshop.Ticker(f"checking: {what[:60]}", after=1, out=out):
         return check()
-    done, start = threading.Event(), time.monotonic()
-
-    def tick() -> None:
-        while not done.wait(1):
-            out.write(f"\rchecking: {what[:60]} ... {time.monotonic() - start:.0f} s")
-            out.flush()
-
-    ticker = threading.Thread(target=tick, daemon=True)
-    ticker.start()
-    try:
-        return check()
-    finally:
-        done.set()
-        ticker.join()
-        out.write("\r\033[K")  # wipe the line: the PASS or FAIL line takes its place
-        out.flush()
 
 
 def module1_checks(client, model) -> list[Check]:

@@ -8,6 +8,7 @@ folder and ``labs/`` first on ``sys.path`` (a lab imports its neighbours, e.g. `
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import subprocess
 import sys
@@ -52,3 +53,11 @@ def says_what_it_waits_for(path: str, first_line: str, **env: str) -> list[str]:
     assert lines[0] == first_line, lines[:3]
     assert any(line.startswith("  still ") for line in lines), lines
     return lines
+
+
+class Terminal(io.StringIO):
+    """Stands for a terminal in a test of a program's terminal-only output: what is written
+    (``getvalue()``), and ``isatty()`` true."""
+
+    def isatty(self) -> bool:
+        return True

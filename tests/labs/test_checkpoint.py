@@ -4,14 +4,7 @@ from __future__ import annotations
 import io
 import time
 
-from support import load_lab
-
-
-class Terminal(io.StringIO):
-    """Stands for a terminal: what is written, and isatty() true."""
-
-    def isatty(self) -> bool:
-        return True
+from support import Terminal, load_lab
 
 
 def test_a_long_check_counts_its_seconds_in_a_terminal():

@@ -4,6 +4,7 @@ workshop server), never the fix for another cause; and a lab that loads a model 
 process says so while it waits (``workshop.waiting``)."""
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -16,7 +17,7 @@ import openai
 import pytest
 
 import workshop
-from support import ROOT
+from support import ROOT, Terminal
 
 TOOL = {"type": "function", "function": {"name": "get_order_status", "parameters": {
     "type": "object", "properties": {"order_id": {"type": "string"}}}}}
@@ -227,3 +228,105 @@ def test_an_offline_lab_refuses_a_wrong_model_folder_with_one_error(lab, tmp_pat
     assert errors == [f"error: WORKSHOP_MODEL_DIR={tmp_path / 'no-model'} is neither a model folder "
                       "nor a Hugging Face ID."], p.stderr[-2000:]
     assert "fix: unset WORKSHOP_MODEL_DIR" in p.stderr
+
+
+# ------------------------------------------------------------- a request's wait in a terminal
+
+def test_a_ticker_counts_in_a_terminal_and_wipes_its_line():
+    screen = Terminal()
+    with workshop.Ticker("waiting", after=0.2, out=screen):
+        time.sleep(1.4)
+    text = screen.getvalue()
+    assert "\rwaiting ... 0 s" in text and "\rwaiting ... 1 s" in text, repr(text)
+    assert text.endswith("\r\033[K"), repr(text)
+
+
+def test_a_short_wait_and_a_pipe_show_nothing():
+    screen = Terminal()
+    with workshop.Ticker("waiting", after=5, out=screen):
+        time.sleep(0.1)
+    assert screen.getvalue() == ""
+    pipe = io.StringIO()
+    with workshop.Ticker("waiting", after=0, out=pipe):
+        time.sleep(0.3)
+    assert pipe.getvalue() == ""
+
+
+def test_one_ticker_at_a_time_has_the_line():
+    """A checkpoint's check that sends a request shows the check's line, not both in turn."""
+    screen = Terminal()
+    with workshop.Ticker("checking: x", after=0, out=screen):
+        with workshop.Ticker("waiting for the server's answer", after=0, out=screen):
+            time.sleep(1.2)
+    text = screen.getvalue()
+    assert "checking: x" in text and "waiting for the server" not in text, repr(text)
+
+
+def _in_a_terminal(code: str, timeout: float = 300) -> str:
+    """Run ``python -c code`` with a pseudo-terminal as stdout and stderr (as a learner's
+    terminal) and return all it wrote."""
+    import pty
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdin=subprocess.DEVNULL,
+                         stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:   # EIO: the program ended and closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert p.wait(timeout=timeout) == 0, b"".join(chunks).decode(errors="replace")
+    return b"".join(chunks).decode(errors="replace")
+
+
+#: A request that keeps the CPU server busy for 4 s or more (80 tokens, ignore_eos, at its 21.6
+#: tok/s); a faster server (an instructor's GPU) answers it sooner, and the tests below then skip,
+#: as there is no wait to show.
+SLOW = ("messages=[{'role': 'user', 'content': 'Tell a story.'}], max_tokens=80, temperature=0, "
+        "extra_body={'ignore_eos': True}")
+
+
+def _skip_if_answered_in_less_than(seconds: float, text: str) -> None:
+    took = re.search(r"answered in ([0-9.]+) s", text)
+    if took and float(took.group(1)) < seconds:
+        pytest.skip(f"the server answered in {took.group(1)} s: no wait of {seconds} s to show")
+
+
+def test_a_slow_request_shows_its_wait_in_a_terminal(vllm_server):  # noqa: ARG001 - the server
+    """Walkthroughs at load 6 to 15 saw single requests take 15 to 52 s with nothing on the
+    screen: in a terminal a line now counts the seconds, and is wiped before the next output."""
+    text = _in_a_terminal(
+        "import time, workshop; c = workshop.client(); m = workshop.model(c); t = time.monotonic()\n"
+        f"c.chat.completions.create(model=m, {SLOW})\nprint(f'answered in {{time.monotonic() - t:.1f}} s')")
+    _skip_if_answered_in_less_than(2.5, text)
+    assert "\rwaiting for the server's answer ... 2 s" in text, repr(text[-400:])
+    assert "\r\033[Kanswered" in text, repr(text[-400:])
+
+
+def test_concurrent_requests_share_one_line(vllm_server):  # noqa: ARG001 - the server
+    text = _in_a_terminal(
+        "import asyncio, time, workshop\nasync def main():\n    c = workshop.async_client()\n"
+        "    m = (await c.models.list()).data[0].id; t = time.monotonic()\n"
+        f"    await asyncio.gather(*[c.chat.completions.create(model=m, {SLOW}) for _ in range(3)])\n"
+        "    print(f'answered in {time.monotonic() - t:.1f} s')\nasyncio.run(main())")
+    _skip_if_answered_in_less_than(2.5, text)
+    assert "\rwaiting for the server's answer ... 2 s" in text, repr(text[-400:])
+    assert text.count("\r\033[K") == 1 and "\r\033[Kanswered" in text, repr(text[-400:])
+
+
+def test_a_failed_request_wipes_the_line_before_its_error(vllm_server):  # noqa: ARG001 - the server
+    """A request that times out after the line appeared: the line is gone before the error."""
+    text = _in_a_terminal(
+        "import openai, time, workshop\nc = workshop.client(timeout=2.5); m = workshop.model(c)\n"
+        f"t = time.monotonic()\ntry:\n    c.chat.completions.create(model=m, {SLOW})\n"
+        "    print(f'answered in {time.monotonic() - t:.1f} s')\n"
+        "except openai.APITimeoutError:\n    print('timed out')")
+    _skip_if_answered_in_less_than(2.5, text)
+    assert "\rwaiting for the server's answer ... 2 s" in text, repr(text[-400:])
+    assert "\r\033[Ktimed out" in text, repr(text[-400:])
