@@ -107,3 +107,24 @@ def test_the_image_check_says_what_it_waits_for():
                                    "importing vLLM's request model and image loader ...")
     assert any(line.startswith("  still importing: ") for line in lines), lines
     assert lines[-1].startswith("vLLM accepts the request: ChatCompletionRequest valid"), lines[-2:]
+
+
+@pytest.mark.server
+def test_send_imports_neither_vllm_nor_torch(vllm_server):
+    """``multimodal.py --send`` took 5 to 11 s to exit after its error on the busy 2-core machine
+    (2 s idle): it had imported vLLM, torch with it, to check the request locally first, and
+    Python then unloads torch at exit (its atexit handlers took 0.07 s of it; the rest was the
+    interpreter's teardown). The server runs the same checks, so ``--send`` imports neither
+    (``-X importtime`` lists every module the process imports); its answer is the server's."""
+    p = subprocess.run([sys.executable, "-X", "importtime", "labs/api/multimodal.py", "--send"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+                       env={**os.environ, "VLLM_BASE_URL": vllm_server.base_url})
+    imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert not {"torch", "vllm"} & imported, sorted({"torch", "vllm"} & imported)
+    assert "image: image/png" in p.stdout, p.stdout
+    told = [line for line in p.stderr.splitlines() if not line.startswith("import time:")]
+    if p.returncode == 1:   # a text-only model, as the workshop's
+        assert "".join(told).count("error:") == 1 and "fix: serve a model that accepts images" in "\n".join(told), told
+    else:
+        assert p.returncode == 0 and "reply: " in p.stdout, (p.stdout, told)
