@@ -14,6 +14,11 @@ pytest-xdist's workers) it prints:
 - **schedule** (under pytest-xdist): how much of the wall time ``alone`` items held every other
   worker back, how long items waited for their turn, and the longest ``alone`` items, from the
   timeline :mod:`plugins.schedule` writes;
+- **CPU by kind of process** (with the cores busy): the CPU seconds of the vLLM engines and API
+  servers (the workshop server, the pages' own servers, the offline labs' engines and the
+  container's), Chromium, Podman and the pytest processes themselves, sampled from ``/proc`` every
+  2 s (:class:`CpuSampler`); the rest is the short-lived processes (labs, curl, mkdocs) and what
+  ran between two samples. It says which work to cut when the run is bound by the cores;
 - pytest's own ``--durations=10`` (pyproject.toml) lists the ten slowest items.
 
 It writes ``.workshop/verified.json`` (the site's "verified with" box) only when the run executed
@@ -26,6 +31,7 @@ import datetime as dt
 import importlib.metadata
 import json
 import os
+import threading
 import time
 import urllib.request
 from collections import Counter, defaultdict
@@ -127,11 +133,90 @@ def busy_share(before: tuple[int, int] | None, after: tuple[int, int] | None) ->
 _cpu_at_start: list[tuple[int, int] | None] = [None]
 
 
-def pytest_sessionstart(session) -> None:  # noqa: ARG001 - pytest API
+def process_kind(comm: str, cmdline: str) -> str:
+    """The kind of a process for :class:`CpuSampler`, from its ``/proc/PID/comm`` (the name,
+    or the title vLLM sets: ``VLLM::EngineCore``) and its command line (arguments joined by
+    spaces): a vLLM engine, a vLLM API server, Chromium, Podman, pytest, or ``""`` (the rest)."""
+    if comm.startswith("VLLM::"):
+        return "vLLM engines"
+    if comm == "vllm" or " vllm serve " in f" {cmdline} " or "vllm.entrypoints" in cmdline:
+        return "vLLM API servers"
+    if comm.startswith(("chrom", "headless_shell")):
+        return "Chromium"
+    if comm in ("podman", "conmon", "crun", "runc", "netavark", "aardvark-dns", "pasta", "slirp4netns"):
+        return "Podman"
+    # pytest-xdist's workers are started by execnet: python -u -c "import sys;exec(eval(sys.stdin.readline()))"
+    if "pytest" in cmdline or "exec(eval(sys.stdin.readline()))" in cmdline:
+        return "pytest processes"
+    return ""
+
+
+class CpuSampler:
+    """CPU seconds per :func:`process_kind` over a run, read from ``/proc/PID/stat`` (utime and
+    stime, fields 14 and 15 of proc(5), in clock ticks) every ``every`` seconds by a daemon
+    thread. A process's time counts from its first sample on, so what a process spends before
+    it is first seen (or in its life, if shorter than ``every``) falls to the rest, which the
+    caller takes from the whole machine's busy time (:func:`cpu_ticks`)."""
+
+    def __init__(self, every: float = 2.0, proc: Path = Path("/proc")):
+        self.every, self.proc = every, proc
+        self.seconds: dict[str, float] = defaultdict(float)
+        self._last: dict[int, tuple[str, int]] = {}   # pid: (kind, ticks at the last sample)
+        self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self._done = threading.Event()
+
+    def sample(self) -> None:
+        """Add each process's ticks since the last sample to its kind."""
+        seen = {}
+        for d in self.proc.iterdir():
+            if not d.name.isdigit():
+                continue
+            pid = int(d.name)
+            try:
+                stat = (d / "stat").read_text()
+                fields = stat[stat.rindex(")") + 2:].split()
+                ticks = int(fields[11]) + int(fields[12])   # utime, stime (fields 14, 15)
+                if pid in self._last:
+                    kind, before = self._last[pid]
+                else:
+                    comm = stat[stat.index("(") + 1:stat.rindex(")")]
+                    cmdline = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                    kind, before = process_kind(comm, cmdline), ticks
+            except (OSError, ValueError, IndexError):
+                continue   # the process ended while it was read
+            if ticks >= before:
+                self.seconds[kind] += (ticks - before) / self._tick
+            seen[pid] = (kind, ticks)
+        self._last = seen
+
+    def start(self) -> None:
+        def run() -> None:
+            while not self._done.wait(self.every):
+                self.sample()
+        if self.proc.is_dir():
+            self.sample()
+            self.seconds.clear()
+            threading.Thread(target=run, daemon=True).start()
+
+    def stop(self) -> dict[str, float]:
+        """Stop sampling; the seconds per kind (the rest under ``""``)."""
+        self._done.set()
+        if self.proc.is_dir():
+            self.sample()
+        return dict(self.seconds)
+
+
+_sampler = CpuSampler()
+
+
+def pytest_sessionstart(session) -> None:
     """Read the set-up phases now (a test that runs scripts/start appends more), and the cores'
-    ticks (the run's CPU use is printed with the wall time)."""
+    ticks (the run's CPU use is printed with the wall time); in the main process, start sampling
+    the CPU by kind of process."""
     _setup[:] = setup_phases()
     _cpu_at_start[0] = cpu_ticks()
+    if not hasattr(session.config, "workerinput"):
+        _sampler.start()
 
 
 def write_phases(tr) -> None:
@@ -148,11 +233,27 @@ def write_phases(tr) -> None:
     busy = busy_share(_cpu_at_start[0], cpu_ticks())
     if busy is not None:   # near 100 %: the run is bound by the cores, and only less work makes it faster
         tr.write_line(f"{'cores busy':<32} {100 * busy:7.1f} %  (of {os.cpu_count()} cores, whole machine, over the run)")
+        write_cpu_by_kind(tr, _cpu_at_start[0], cpu_ticks(), _sampler.stop())
     if _pages:
         tr.section("time per page (summed item time, s)")
         tr.write_line(f"{'page':<24}" + "".join(f"{lang:>9}" for lang in LANGS))
         for page, times in sorted(_pages.items(), key=lambda kv: -sum(kv[1].values())):
             tr.write_line(f"{page:<24}" + "".join(f"{times.get(lang, 0):9.1f}" for lang in LANGS))
+
+
+def write_cpu_by_kind(tr, before, after, seconds: dict[str, float]) -> None:
+    """The CPU seconds of each kind of process (:class:`CpuSampler`) and their share of the
+    machine's busy time between the :func:`cpu_ticks` readings ``before`` and ``after``; the
+    rest is the busy time no sampled process accounts for."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    busy = (after[0] - before[0]) / tick if before and after else 0
+    if busy <= 0:
+        return
+    named = {k: v for k, v in seconds.items() if k}
+    rows = sorted(named.items(), key=lambda kv: -kv[1])
+    rows.append(("the rest (labs, curl, mkdocs, ...)", max(0.0, busy - sum(named.values()))))
+    for kind, sec in rows:
+        tr.write_line(f"  CPU: {kind:<34} {sec:7.0f} s  {100 * sec / busy:5.1f} %")
 
 
 def schedule_summary(lines: list[str]) -> list[str]:

@@ -30,3 +30,37 @@ def test_busy_share_from_proc_stat_lines():
     assert before == (200, 1000) and after == (400, 1300)
     assert report.busy_share(before, after) == 200 / 300
     assert report.busy_share(None, after) is None and report.cpu_ticks("no numbers") is None
+
+
+def test_process_kinds():
+    assert report.process_kind("VLLM::EngineCor", "VLLM::EngineCore") == "vLLM engines"
+    assert report.process_kind("vllm", "/x/.venv/bin/python /x/.venv/bin/vllm serve m --port 1") == "vLLM API servers"
+    assert report.process_kind("chromium", "/usr/lib/chromium/chromium --headless") == "Chromium"
+    assert report.process_kind("conmon", "/usr/bin/conmon --api-version 1") == "Podman"
+    assert report.process_kind("python", "/x/python -m pytest -n 3") == "pytest processes"
+    assert report.process_kind("python", "/x/python -u -c import sys;exec(eval(sys.stdin.readline()))") \
+        == "pytest processes"   # an xdist worker
+    assert report.process_kind("python", "/x/python labs/module1/first_chat.py") == ""
+
+
+def _proc(root, pid: int, comm: str, ticks: int, cmdline: str = "") -> None:
+    d = root / str(pid)
+    d.mkdir(exist_ok=True)
+    # proc(5): pid (comm) state ppid ... utime is field 14, stime field 15
+    (d / "stat").write_text(f"{pid} ({comm}) S 1 1 1 0 -1 0 0 0 0 0 {ticks} 0 0 0 20 0 1 0\n")
+    (d / "cmdline").write_bytes(cmdline.replace(" ", "\0").encode())
+
+
+def test_the_sampler_counts_each_kind_from_its_first_sample(tmp_path):
+    tick = report.os.sysconf("SC_CLK_TCK")
+    _proc(tmp_path, 10, "VLLM::EngineCor", 5 * tick)
+    _proc(tmp_path, 11, "python", 1 * tick, "python labs/x.py")
+    sampler = report.CpuSampler(proc=tmp_path)
+    sampler.sample()                                  # first sight: nothing counted yet
+    _proc(tmp_path, 10, "VLLM::EngineCor", 9 * tick)  # +4 s
+    _proc(tmp_path, 12, "podman", 2 * tick, "podman run x")   # new: counts from now on
+    sampler.sample()
+    _proc(tmp_path, 12, "podman", 3 * tick, "podman run x")   # +1 s
+    (tmp_path / "10" / "stat").unlink()               # ended: its time so far stays counted
+    sampler.sample()
+    assert sampler.seconds == {"vLLM engines": 4.0, "": 0.0, "Podman": 1.0}
