@@ -480,6 +480,8 @@ def help_problems(lab: str, p: subprocess.CompletedProcess) -> list[str]:
         found.append("no description on stdout")
     if lab.endswith(".py") and not p.stdout.startswith("usage: "):
         found.append("no 'usage:' line")
+    elif (ROOT / lab).with_name("__init__.py").exists() and not p.stdout.startswith("usage: python -m "):
+        found.append("a usage line that is not the command to type (python -m ...)")
     return found
 
 
