@@ -10,8 +10,11 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -39,20 +42,77 @@ def load_lab(path: str) -> ModuleType:
     return module
 
 
+#: The longest a lab may leave the terminal without a new line (issue 21, long silent waits):
+#: ``workshop.waiting`` prints one every ``$WORKSHOP_PROGRESS_EVERY`` seconds (default 15).
+SILENCE = 15.0
+
+
+def timed_output(path: str, env: dict[str, str], timeout: float = 600) -> tuple[int, list[tuple[float, str, str]], float]:
+    """Run the lab ``path`` (``python labs/x/y.py``, no arguments, stdin closed, unbuffered) with
+    ``env`` and return ``(exit status, lines, seconds)``: every output line as ``(seconds since
+    the start, "out" or "err", text)`` in the order they came, and the seconds until the process
+    ended and closed its output."""
+    start = time.monotonic()
+    p = subprocess.Popen([sys.executable, path], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, text=True, env={**env, "PYTHONUNBUFFERED": "1"})
+    lines: list[tuple[float, str, str]] = []
+    lock = threading.Lock()
+
+    def read(stream, name):
+        for text in stream:
+            with lock:
+                lines.append((time.monotonic() - start, name, text.rstrip("\n")))
+    readers = [threading.Thread(target=read, args=(p.stdout, "out")), threading.Thread(target=read, args=(p.stderr, "err"))]
+    for reader in readers:
+        reader.start()
+    try:
+        status = p.wait(timeout=timeout)
+    finally:
+        p.kill()
+        for reader in readers:
+            reader.join()
+    return status, lines, time.monotonic() - start
+
+
+def longest_silence(lines: list[tuple[float, str, str]], end: float) -> tuple[float, str]:
+    """The longest stretch without a new line (from the start, between two lines, or from the
+    last line to the end ``end``) of :func:`timed_output`'s lines, and the line that ended it."""
+    times = [0.0] + [t for t, _, _ in lines] + [end]
+    after = [text for _, _, text in lines] + ["(the end of the program)"]
+    gap, index = max((b - a, i) for i, (a, b) in enumerate(zip(times, times[1:])))
+    return gap, after[index]
+
+
 def says_what_it_waits_for(path: str, first_line: str, **env: str) -> list[str]:
     """Run the lab ``path`` (``python labs/x/y.py``, no arguments, stdin closed) with a progress
     line every second (``WORKSHOP_PROGRESS_EVERY=1``; ``env`` adds variables such as
     ``VLLM_BASE_URL``) and return its output lines, after checking that it exited 0, that its
-    first line is ``first_line`` (said before the long wait begins) and that a ``  still ...``
-    line of ``workshop.waiting`` followed: a long wait is never a silence (issue 21)."""
-    p = subprocess.run([sys.executable, path], cwd=ROOT, capture_output=True, text=True,
-                       timeout=600, stdin=subprocess.DEVNULL,
-                       env={**os.environ, "WORKSHOP_PROGRESS_EVERY": "1", **env})
-    assert p.returncode == 0, p.stdout + p.stderr
-    lines = p.stdout.splitlines()
+    first line is ``first_line`` (said before the long wait begins), that a ``  still ...``
+    line of ``workshop.waiting`` followed, and that the terminal was never silent (stdout and
+    stderr together) for more than :data:`SILENCE` seconds, its exit included: a long wait is
+    never a silence (issue 21)."""
+    status, timed, seconds = timed_output(path, {**os.environ, "WORKSHOP_PROGRESS_EVERY": "1", **env})
+    lines = [text for _, stream, text in timed if stream == "out"]
+    everything = "\n".join(text for _, _, text in timed)
+    assert status == 0, everything
     assert lines[0] == first_line, lines[:3]
     assert any(line.startswith("  still ") for line in lines), lines
+    gap, before = longest_silence(timed, seconds)
+    assert gap <= SILENCE, f"{gap:.1f} s without output before {before!r}:\n{everything}"
     return lines
+
+
+def waits(lines: list[str]) -> list[str]:
+    """The waits a lab announced with ``workshop.waiting``, in order: each ``what`` of a line
+    ``what ...`` that a line ``what: done in N s`` closes later."""
+    return [line[:-4] for i, line in enumerate(lines) if line.endswith(" ...")
+            and any(re.fullmatch(rf"{re.escape(line[:-4])}: done in \d+ s", later) for later in lines[i + 1:])]
+
+
+#: What an offline lab (one that builds a ``vllm.LLM``) waits for, in order, each announced at
+#: once and followed by a line every ``$WORKSHOP_PROGRESS_EVERY`` s: on a busy 2-core machine each
+#: was silent for 6 to 27 s in a walkthrough (issue 21), the exit included (``workshop.finish``).
+OFFLINE_WAITS = ["importing vLLM", "loading the model into this process", "generating", "stopping vLLM's engine"]
 
 
 class Terminal(io.StringIO):

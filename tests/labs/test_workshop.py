@@ -121,6 +121,15 @@ def test_waiting_prints_while_it_waits(capsys):
     assert re.fullmatch(r"loading the model into this process: done in \d+ s", lines[-1]), lines
 
 
+
+def test_finish_without_vllms_engine_is_sys_exit():
+    """``workshop.finish`` stops vLLM's engine, announced, only when this process runs one (the
+    offline labs' tests run it for real); otherwise it is ``sys.exit``, atexit handlers and all."""
+    with pytest.raises(SystemExit) as leaving:
+        workshop.finish(3)
+    assert leaving.value.code == 3
+
+
 def model_loads() -> list[tuple[str, int]]:
     """``(lab, line number)`` of every ``= LLM(`` in the labs: a model loading into the lab's
     own process (25 s to minutes on a CPU)."""
