@@ -109,10 +109,14 @@ def waits(lines: list[str]) -> list[str]:
             and any(re.fullmatch(rf"{re.escape(line[:-4])}: done in \d+ s", later) for later in lines[i + 1:])]
 
 
-#: What an offline lab (one that builds a ``vllm.LLM``) waits for, in order, each announced at
-#: once and followed by a line every ``$WORKSHOP_PROGRESS_EVERY`` s: on a busy 2-core machine each
-#: was silent for 6 to 27 s in a walkthrough (issue 21), the exit included (``workshop.finish``).
-OFFLINE_WAITS = ["importing vLLM", "loading the model into this process", "generating", "stopping vLLM's engine"]
+def offline_waits(*calls: str) -> list[str]:
+    """What an offline lab (one that builds a ``vllm.LLM``) waits for, in order, with the
+    ``LLM`` methods it ``calls`` (``"chat"`` becomes ``running chat``): each announced at once and
+    followed by a line every ``$WORKSHOP_PROGRESS_EVERY`` s. On a busy 2-core machine importing
+    vLLM, the first batch and the exit were each silent for 6 to 27 s in a walkthrough (issue 21);
+    the exit is ``workshop.finish``'s."""
+    return ["importing vLLM", "loading the model into this process", *(f"running {c}" for c in calls),
+            "stopping vLLM's engine"]
 
 
 class Terminal(io.StringIO):
