@@ -1,7 +1,9 @@
 """Module 2 lab: structured outputs offline, with ``LLM`` and ``SamplingParams`` (no server).
 
-Run: ``python labs/module2/offline.py`` (about 50 s on the workshop's 2-core CPU, most of it
-starting the engine and loading the model)
+Run: ``python labs/module2/offline.py`` (about 45 s on the workshop's idle 2-core CPU, most of it
+importing vLLM, starting the engine and loading the model; each long step, each batch and, at the
+end, stopping vLLM's engine (``workshop.finish``) included, says what it waits for at once, then a
+line every 15 s: ``workshop.waiting``)
 
 Loads the model into this process and triages ``ticket.MESSAGES`` in one batch with
 ``SamplingParams(structured_outputs=StructuredOutputsParams(json=TICKET_SCHEMA))``, then labels
@@ -41,15 +43,7 @@ os.environ.setdefault("PYTHONWARNINGS",               # vLLM uses a deprecated t
                       "ignore:`torch.distributed.reduce_op` is deprecated:FutureWarning")
 # --8<-- [end:quiet]
 
-if __name__ == "__main__":  # before vLLM loads: an option it does not take is one error/fix
-    import workshop
-
-    workshop.no_options(settings="WORKSHOP_MODEL_DIR")
-
 # --8<-- [start:offline]
-from vllm import LLM, SamplingParams
-from vllm.sampling_params import StructuredOutputsParams
-
 import ticket
 import workshop
 
@@ -58,7 +52,11 @@ SENTIMENTS = ["positive", "neutral", "negative"]
 
 def main() -> int:
     model = workshop.model_dir()  # $WORKSHOP_MODEL_DIR, else the workshop's model folder
-    with workshop.waiting("loading the model into this process"):  # progress, never a silent wait
+    # Each long step prints a line at once, then one every 15 s: never a silent wait.
+    with workshop.waiting("importing vLLM"):
+        from vllm import LLM, SamplingParams
+        from vllm.sampling_params import StructuredOutputsParams
+    with workshop.waiting("loading the model into this process"):
         llm = LLM(model=model, dtype="float32", enforce_eager=True, max_model_len=2048, seed=0,
                   structured_outputs_config={"backend": "xgrammar", "disable_any_whitespace": True})
 
@@ -66,8 +64,13 @@ def main() -> int:
         StructuredOutputsParams(json=ticket.TICKET_SCHEMA)))
     conversations = [[{"role": "system", "content": ticket.SYSTEM_PROMPT},
                       {"role": "user", "content": message}] for message in ticket.MESSAGES]
+    as_label = SamplingParams(temperature=0, max_tokens=5, structured_outputs=(
+        StructuredOutputsParams(choice=SENTIMENTS)))
+    prompts = [f"Customer message: {m}\nSentiment:" for m in ticket.MESSAGES]
     failures = 0
-    for output in llm.chat(conversations, as_ticket, use_tqdm=False):
+    with workshop.waiting("running chat"):
+        outputs = llm.chat(conversations, as_ticket, use_tqdm=False)
+    for output in outputs:
         completion = output.outputs[0]
         try:
             ticket.parse_ticket(completion.text, completion.finish_reason)
@@ -79,10 +82,9 @@ def main() -> int:
         failures += not compact
         print(f"ticket    | valid   | compact: {compact} | {completion.text}")
 
-    as_label = SamplingParams(temperature=0, max_tokens=5, structured_outputs=(
-        StructuredOutputsParams(choice=SENTIMENTS)))
-    prompts = [f"Customer message: {m}\nSentiment:" for m in ticket.MESSAGES]
-    for output in llm.generate(prompts, as_label, use_tqdm=False):
+    with workshop.waiting("running generate"):
+        outputs = llm.generate(prompts, as_label, use_tqdm=False)
+    for output in outputs:
         label = output.outputs[0].text
         failures += label not in SENTIMENTS
         print(f"sentiment | {label}")
@@ -95,5 +97,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    workshop.run(main)  # the options were checked above; a failure ends with error and fix
+    workshop.no_options(settings="WORKSHOP_MODEL_DIR")  # an option it does not take: error/fix
+    workshop.run(main)  # a failure: error and fix; at the end, vLLM's engine stops, announced
 # --8<-- [end:offline]
