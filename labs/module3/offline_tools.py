@@ -2,7 +2,9 @@
 
 Run: ``python labs/module3/offline_tools.py``  (no server; loads its own copy of the model, which
 fits beside a running server: 126 s of the lab's 163 s on the 2-core machine while other tests ran
-there, a line every 15 s while it loads)
+there. Each long step, importing vLLM, loading the model, the chat call and, at the end, stopping
+vLLM's engine (``workshop.finish``), says what it waits for at once, then a line every 15 s:
+``workshop.waiting``)
 
 Offline there is no server to parse the reply: ``LLM.chat`` renders the tools into the prompt with
 the chat template and returns the model's raw text. The lab constrains that text with the same
@@ -39,11 +41,13 @@ PLUGIN = "labs/serve/smollm2_tool_parser.py"
 
 def main() -> int:
     model = workshop.model_dir()  # $WORKSHOP_MODEL_DIR, else the workshop's model folder
-    from vllm import LLM, SamplingParams
-    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionToolsParam
-    from vllm.sampling_params import StructuredOutputsParams
-    from vllm.tool_parsers import ToolParserManager
-    from vllm.tool_parsers.structural_tag_registry import get_model_structural_tag
+    # Each long step prints a line at once, then one every 15 s: never a silent wait.
+    with workshop.waiting("importing vLLM"):
+        from vllm import LLM, SamplingParams
+        from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionToolsParam
+        from vllm.sampling_params import StructuredOutputsParams
+        from vllm.tool_parsers import ToolParserManager
+        from vllm.tool_parsers.structural_tag_registry import get_model_structural_tag
 
     # --8<-- [start:offline]
     tools = openai_tools(["get_order_status", "get_customer"])
@@ -53,10 +57,11 @@ def main() -> int:
     params = SamplingParams(temperature=0, max_tokens=100, structured_outputs=StructuredOutputsParams(
         structural_tag=json.dumps(tag.model_dump())))
 
-    with workshop.waiting("loading the model into this process"):  # progress, never a silent wait
+    with workshop.waiting("loading the model into this process"):
         llm = LLM(model=model, dtype="float32", enforce_eager=True, max_model_len=4096, seed=0)
     messages = [{"role": "user", "content": "Is jane@example.com one of our customers?"}]
-    raw = llm.chat(messages, params, tools=tools, chat_template=TEMPLATE, use_tqdm=False)[0].outputs[0].text
+    with workshop.waiting("running chat"):
+        raw = llm.chat(messages, params, tools=tools, chat_template=TEMPLATE, use_tqdm=False)[0].outputs[0].text
     print(f"raw reply: {raw}")
 
     parsed = parser_class(llm.get_tokenizer()).extract_tool_calls(raw, request=None)
@@ -75,4 +80,4 @@ if __name__ == "__main__":
     import workshop
 
     workshop.no_options(settings="WORKSHOP_MODEL_DIR")  # an option it does not take: error/fix
-    workshop.run(main)  # a wrong WORKSHOP_MODEL_DIR ends with error and fix, before vLLM's import
+    workshop.run(main)  # a wrong model: error and fix, before vLLM's import; the engine stops announced
