@@ -13,7 +13,9 @@
 # A stamp file (.venv/.workshop-deps) holds a hash of pyproject.toml: a second run with the same
 # pins skips step 2 in about a second. Set WORKSHOP_GROUPS to install fewer groups.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The physical path (pwd -P): .venv/bin/vllm is written with it, and a path through a symlink
+# (a learner's ~/workshop -> /data/clone) would break that command once the link is removed.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 groups="${WORKSHOP_GROUPS:-engine model labs mcp bench docs test}"
