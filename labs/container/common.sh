@@ -10,8 +10,9 @@
 # Functions:
 #   ct_error MESSAGE FIX    prints `error: MESSAGE` and `  fix: FIX` on stderr, exits 1
 #   ct_need_engine          ct_error unless $ENGINE runs
+#   ct_help "$@"            -h/--help as the first argument: print the script's header comment, exit 0
 #   ct_no_options "$@"      for a script that takes no arguments: -h/--help prints its header
-#                           comment, anything else is one error/fix and exit status 2
+#                           comment (ct_help), anything else is one error/fix and exit status 2
 #   ct_sandbox_conf         see below; called on sourcing
 #
 # The sandbox quirk (ct_sandbox_conf). Rootful Podman gives each container a file-descriptor limit
@@ -36,11 +37,15 @@ ct_error() {
   exit 1
 }
 
-ct_no_options() {
-  [ $# -eq 0 ] && return 0
-  case "$1" in
+ct_help() {
+  case "${1:-}" in
     -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
   esac
+}
+
+ct_no_options() {
+  [ $# -eq 0 ] && return 0
+  ct_help "$@"
   printf 'error: bash %s takes no arguments, not: %s\n  fix: bash %s  (settings are environment variables: --help lists them)\n' "$0" "$*" "$0" >&2
   exit 2
 }

@@ -4,6 +4,7 @@
 #   bash labs/container/run.sh                        # from the repository root
 #   CONTAINER_PORT=$(python3 scripts/server.py free-port) bash labs/container/run.sh   # a port you choose (default: a free one)
 #   bash labs/container/run.sh --api-key KEY          # extra arguments go to `vllm serve`
+#   bash labs/container/run.sh --help                 # this text (vLLM's own: podman run --rm IMAGE --help)
 #
 # Environment (all optional):
 #   WORKSHOP_CONTAINER    the container's name (default vllm-workshop)
@@ -23,24 +24,38 @@
 # Output: the `podman run` command, a line every 15 s while the server loads (seconds waited and
 # the container's last log line: 35 s to healthy on the quiet workshop machine, 203 s while other
 # tests ran there), then "healthy after N s" and the VLLM_BASE_URL to export.
-# Errors (each `error: ... fix: ...`, exit 1): the engine or the image is missing, the name is in
-# use, the port is taken, the container exits before it is healthy or is not healthy in WAIT_S
-# (both print its last log lines first).
+# Errors (each `error: ... fix: ...`, exit 1): CONTAINER_PORT is not a port number, the engine or
+# the image is missing, the name is in use, the port is taken (or CONTAINER_ADDR is not an address
+# of this machine), the container exits before it is healthy or is not healthy in WAIT_S (both
+# print its last log lines first).
 set -euo pipefail
 source labs/container/common.sh
-ct_need_engine
+ct_help "$@"
 name="${WORKSHOP_CONTAINER:-vllm-workshop}"
 addr="${CONTAINER_ADDR:-127.0.0.1}"
 port="${CONTAINER_PORT:-$(python3 scripts/server.py free-port)}"
 wait_s="${WAIT_S:-300}"
+if [[ ! "$port" =~ ^[0-9]{1,5}$ ]] || [ "$((10#$port))" -lt 1 ] || [ "$((10#$port))" -gt 65535 ]; then
+  ct_error "CONTAINER_PORT=$port is not a port number (1 to 65535)" "export CONTAINER_PORT=\$(python3 scripts/server.py free-port)   (a free port of this machine)"
+fi
+ct_need_engine
 
 "$ENGINE" image inspect "$IMAGE" >/dev/null 2>&1 ||
   ct_error "the image $IMAGE does not exist" "build it: bash labs/container/build.sh"
 if "$ENGINE" container inspect "$name" >/dev/null 2>&1; then
   ct_error "a container named $name exists already" "$ENGINE rm -f $name   (or WORKSHOP_CONTAINER=another-name bash labs/container/run.sh)"
 fi
-python3 -c 'import socket, sys; socket.socket().bind((sys.argv[1], int(sys.argv[2])))' "$addr" "$port" 2>/dev/null ||
-  ct_error "port $port on $addr is taken by another program" "pick a free port: export CONTAINER_PORT=\$(python3 scripts/server.py free-port)   (ss -ltnp | grep :$port shows who has it)"
+bind="$(python3 -c '
+import errno, socket, sys
+try:
+    socket.socket().bind((sys.argv[1], int(sys.argv[2])))
+except OSError as exc:
+    print("taken" if exc.errno == errno.EADDRINUSE else exc.strerror or exc)' "$addr" "$port" 2>&1)"
+case "$bind" in
+  "") ;;
+  taken) ct_error "port $port on $addr is taken by another program" "pick a free port: export CONTAINER_PORT=\$(python3 scripts/server.py free-port)   (ss -ltnp | grep :$port shows who has it)" ;;
+  *) ct_error "cannot listen on $addr:$port ($bind)" "CONTAINER_ADDR must be an address of this machine: 127.0.0.1 (the default) or 0.0.0.0 (your network); unset CONTAINER_ADDR" ;;
+esac
 
 opts=(--detach --init --name "$name" --publish "$addr:$port:8000"
       --cpus "${CONTAINER_CPUS:-$(nproc)}" --memory "${CONTAINER_MEMORY:-6g}" --shm-size "${CONTAINER_SHM:-1g}")

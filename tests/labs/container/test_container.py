@@ -81,6 +81,38 @@ def test_taken_port_is_a_clear_error(image):
     assert sh("podman", "container", "exists", NAME + "-taken").returncode == 1
 
 
+def test_run_sh_help_prints_its_header_and_starts_nothing():
+    """``bash labs/container/run.sh --help`` passed --help on to ``vllm serve`` in a new container
+    (its other arguments are vLLM's): with a container of that name it answered "a container named
+    vllm-workshop exists already", without one it started a container that printed vLLM's help and
+    exited (found walking the page, issue 21: every lab answers --help). No engine is needed."""
+    for option in ("--help", "-h"):
+        p = sh("bash", "labs/container/run.sh", option, env={"CONTAINER_ENGINE": "no-such-podman"}, timeout=30)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert p.stdout.startswith("Run the workshop's CPU server image as a container"), p.stdout
+        assert "CONTAINER_PORT" in p.stdout and not re.search(r"^error: ", p.stdout + p.stderr, re.M)
+
+
+@pytest.mark.parametrize("setting", [{"CONTAINER_PORT": "abc"}, {"CONTAINER_PORT": "0"},
+                                     {"CONTAINER_PORT": "70000"}, {"CONTAINER_ADDR": "192.0.2.1"}])
+def test_run_sh_names_a_bad_port_or_address(setting, tmp_path):
+    """``CONTAINER_PORT=abc`` was "port abc on 127.0.0.1 is taken by another program" (fix: pick a
+    free port), and an address this machine does not have was "taken" too (issue 21, misleading
+    fixes): each is one error naming the setting, before anything starts. A fake engine that has
+    the image and no container of that name; nothing is started."""
+    engine = tmp_path / "fake-podman"
+    engine.write_text('#!/bin/sh\ncase "$1 $2" in\n  "image inspect") exit 0 ;;\n  *) exit 1 ;;\nesac\n')
+    engine.chmod(0o755)
+    p = sh("bash", "labs/container/run.sh", env={"CONTAINER_ENGINE": str(engine), **setting}, timeout=30)
+    assert p.returncode == 1, p.stdout + p.stderr
+    errors = [line for line in p.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "fix: " in p.stderr, p.stderr
+    assert "is taken" not in p.stderr, p.stderr
+    name, value = next(iter(setting.items()))
+    assert f"{name}={value}" in errors[0] or name in p.stderr.split("fix: ", 1)[1], p.stderr
+    assert " run --detach" not in p.stdout, p.stdout
+
+
 def test_missing_engine_is_a_clear_error_and_a_skip_reason():
     """No container engine: the scripts end with the install command, and the check that the
     page's and these tests' skips use names it (this is what a machine without Podman reports)."""
