@@ -33,6 +33,7 @@ os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
 os.environ.setdefault("PYTHONWARNINGS",
                       "ignore:`torch.distributed.reduce_op` is deprecated:FutureWarning")
 
+
 # --8<-- [start:batch]
 def main() -> None:
     model = workshop.model_dir()  # $WORKSHOP_MODEL_DIR, else the workshop's model folder
@@ -67,6 +68,7 @@ def main() -> None:
                                 BeamSearchParams(beam_width=2, max_tokens=8))
     for rank, beam in enumerate(beams[0].sequences):
         print(f"beam {rank}   | {beam.text!r} (log-probability {beam.cum_logprob:.2f})")
+
 
 if __name__ == "__main__":
     workshop.no_options(settings="WORKSHOP_MODEL_DIR")  # an option it does not take: error/fix
