@@ -97,6 +97,19 @@ def test_printed_words_are_explained_on_the_page(vllm_server, page, word, printe
         assert word in prose(lang, page), f"docs/{lang}/{page} prints {word!r} but its prose does not explain it"
 
 
+def test_the_container_page_places_the_triton_line_where_the_log_has_it(vllm_server):
+    """The container page said the waiting lines *before* the VLLM_HOST warning show the Triton
+    line; typed in the newcomer walkthrough, run.sh's lines showed it after the warning too (vLLM's
+    API server prints it, then its engine process as it starts). The CPU profile's log, which the
+    container runs, has it on both sides, and the page says so in both languages."""
+    log = server_log(vllm_server)
+    warning = log.find("Unknown vLLM environment variable detected: VLLM_HOST")
+    triton = "Triton is installed, but doesn't include CPU backend."
+    assert 0 <= log.find(triton) < warning < log.rfind(triton), "the log no longer has Triton's line on both sides"
+    assert "before and after the warning" in prose("en", "containers.md")
+    assert "那条警告之前和之后" in prose("zh", "containers.md")
+
+
 def test_the_structured_decisions_route_answers_as_the_api_guide_says(vllm_server):
     """The API guide's sentence on /v1/systemone: HTTP 501 with this message on the workshop's model."""
     request = urllib.request.Request(
