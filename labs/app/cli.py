@@ -77,17 +77,27 @@ def keep_talking(every: float | None = None) -> None:
     threading.Thread(target=tick, daemon=True).start()
 
 
+#: The request's fields (labs/app/app.py's ChatRequest) this client fills, and what sets each here.
+OPTIONS = {"tool_choice": "--tool", "temperature": "--temperature", "max_tokens": "--max-tokens",
+           "prompt": "the question"}
+
+
 def refusal(url: str, response: httpx.Response) -> str:
     """What went wrong, then ``\n  fix: ...`` (the caller prints it after ``error: ``), for an
     answer other than 200 to ``POST {url}/api/chat``: the app's own ``{"error", "fix"}`` (HTTP
-    422, a field out of range), or anything else: then ``url`` is not the app (vLLM's URL,
-    another program, a path after the port)."""
+    422, a field out of range), whose fix names this client's option for the field (``--tool``
+    for ``tool_choice``: the app's own fix points at its request fields, which a user of this
+    client does not write), or anything else: then ``url`` is not the app (vLLM's URL, another
+    program, a path after the port)."""
     try:
         error = json.loads(response.read())
     except ValueError:
         error = None
     if isinstance(error, dict) and "error" in error and "fix" in error:
-        return f"{error['error']}\n  fix: {error['fix']}"
+        field = next((f for f in OPTIONS if f in str(error["error"])), None)
+        fix = (f"change {OPTIONS[field]}: the message says what it takes (python labs/app/cli.py --help)"
+               if field else error["fix"])
+        return f"{error['error']}\n  fix: {fix}"
     return (f"{url}/api/chat answered HTTP {response.status_code}: {url} is not ACME's chat app"
             "\n  fix: pass the URL the app printed when it started (ACME support chat: "
             "http://127.0.0.1:PORT/), e.g. --url \"http://127.0.0.1:$APP_PORT\"; not vLLM's URL")

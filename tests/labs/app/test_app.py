@@ -321,6 +321,21 @@ def test_the_terminal_client_pointed_elsewhere_says_so(app, vllm_server, where):
     assert all(w in p.stderr for w in wanted), p.stderr
 
 
+@pytest.mark.parametrize(("option", "value", "field"), [("--tool", "nope", "tool_choice"),
+                                                       ("--temperature", "3", "temperature"),
+                                                       ("--max-tokens", "0", "max_tokens")])
+def test_the_terminal_client_names_its_own_option_in_the_fix(app, option, value, field):
+    """``cli.py --tool nope`` answered "tool_choice must be ..." with the app's fix "see the
+    request fields in labs/app/app.py (or GET /docs)": a user of the client writes no request
+    (the newcomer walkthrough; issue 21, misleading fixes). The fix names the client's option."""
+    p = subprocess.run([sys.executable, "labs/app/cli.py", "--url", app, option, value, "hi"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+    assert p.stderr.count("error: ") == 1 and p.stderr.count("  fix: ") == 1, p.stderr
+    error, fix = p.stderr.split("  fix: ")
+    assert field in error and option in fix and "app.py" not in fix, p.stderr
+
+
 # ------------------------------------------------------------------ the page in Chromium
 
 
