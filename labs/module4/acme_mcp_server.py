@@ -27,7 +27,10 @@ Environment: ``ACME_DB`` selects the database (default ``.workshop/acme/acme.db`
 from __future__ import annotations
 
 import workshop
+import argparse
+import errno
 import json
+import socket
 import sys
 from typing import Annotated, Literal
 
@@ -153,19 +156,51 @@ def support_reply(customer_message: str) -> str:
 # --8<-- [end:resources]
 
 
+def port_number(text: str) -> int:
+    """``--port``'s type: a TCP port, 1 to 65535 (0 would mean "any", which no client can find)."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give one from 1 to 65535")
+    return int(text)
+
+
+def can_listen(host: str, port: int) -> None:
+    """Check that ``host:port`` is free to listen on, as uvicorn will bind it (``SO_REUSEADDR``);
+    raise :class:`SystemExit` (2) with one ``error: ... fix: ...`` otherwise. Without this a taken
+    port or an address this machine lacks ended in uvicorn's ``ERROR: [Errno 98] ...`` (exit 3,
+    no fix), and a port above 65535 in a traceback."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        reason = (exc.strerror or str(exc))
+        reason = reason[:1].lower() + reason[1:]
+        fix = ("--port $(python3 scripts/server.py free-port)  (a port nothing else uses)"
+               if exc.errno == errno.EADDRINUSE else
+               "--host 127.0.0.1 (this machine only), or an address of this machine (hostname -I)")
+        print(f"error: cannot serve on {host}:{port}: {reason}\n  fix: {fix}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Serve over stdio (default) or streamable HTTP (``--http --port N``)."""
+    """Serve over stdio (default) or streamable HTTP (``--http --port N``); a bad ``--port`` or
+    ``--host``, or either without ``--http``, is one ``error: ... fix: ...`` and exit 2."""
     ap = workshop.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--http", action="store_true", help="serve streamable HTTP at /mcp")
-    ap.add_argument("--host", default="127.0.0.1", help="with --http (default 127.0.0.1)")
-    ap.add_argument("--port", type=int, default=0, help="with --http (required)")
+    ap.add_argument("--host", help="with --http (default 127.0.0.1)")
+    ap.add_argument("--port", type=port_number, help="with --http (required)")
     args = ap.parse_args(argv)
     if args.http:
         if not args.port:
             print("error: --http needs --port\n  fix: --port $(python3 scripts/server.py free-port)",
                   file=sys.stderr)
             return 2
-        mcp.run(transport="streamable-http", host=args.host, port=args.port)
+        host = args.host or "127.0.0.1"
+        can_listen(host, args.port)
+        mcp.run(transport="streamable-http", host=host, port=args.port)
+    elif args.port or args.host:
+        ap.error("--port and --host go with --http: without it the server speaks stdio, to the "
+                 "client that starts it")
     else:
         mcp.run()
     return 0

@@ -97,3 +97,51 @@ def test_a_refund_through_a_client_that_asks_is_paid_when_the_person_confirms(db
     assert not result.is_error, text(result)
     assert asked and "ACME-1046" in asked[0]
     assert "20.00 USD" in asked[0]
+
+
+def serve(*args: str) -> subprocess.CompletedProcess:
+    """Run the server with ``args`` and no client (stdin closed), as a person typing it would."""
+    return subprocess.run([sys.executable, SERVER, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+
+
+def one_error_and_fix(p: subprocess.CompletedProcess) -> str:
+    """The run's one ``error:`` line, after checking exit 2, a fix and no traceback."""
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    errors = [line for line in p.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "\n  fix: " in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr, p.stderr
+    return errors[0]
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "-1"])
+def test_a_port_out_of_range_is_one_error(port):
+    """``--http --port 70000`` was a traceback from uvicorn (OverflowError: bind(): port must be
+    0-65535) and 0 was taken for 'no port given'."""
+    assert "1 to 65535" in one_error_and_fix(serve("--http", "--port", port))
+
+
+def test_a_port_taken_by_another_program_is_one_error_with_a_fix():
+    """A port where something listens (the vLLM server's 8000, in a walkthrough) was uvicorn's
+    'ERROR: [Errno 98] ... address already in use' and exit 3, with no fix."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        p = serve("--http", "--port", port)
+    error = one_error_and_fix(p)
+    assert f"127.0.0.1:{port}" in error and "address already in use" in error, error
+    assert "free-port" in p.stderr
+
+
+def test_an_address_this_machine_lacks_is_one_error_with_a_fix():
+    """``--host 1.2.3.4`` was uvicorn's 'ERROR: [Errno 99] ... cannot assign requested address'."""
+    error = one_error_and_fix(serve("--http", "--port", "8765", "--host", "192.0.2.1"))
+    assert "192.0.2.1" in error, error
+
+
+@pytest.mark.parametrize("args", [["--port", "8765"], ["--host", "0.0.0.0"]])
+def test_http_options_without_http_are_refused(args):
+    """``--port 8765`` alone started the stdio server, which ignored it: a person who wanted HTTP
+    saw a program waiting in silence (and a client, a server on stdio)."""
+    assert "--http" in one_error_and_fix(serve(*args))

@@ -6,6 +6,8 @@ import os
 import socket
 import subprocess
 
+import pytest
+
 from support import ROOT
 
 
@@ -33,7 +35,29 @@ def test_a_port_in_use_ends_with_the_servers_message_and_a_fix():
     assert "address already in use" in p.stderr
 
 
-def test_a_port_that_is_not_a_number_is_named():
+@pytest.mark.parametrize("port", ["abc", "0", "70000", "1234567"])
+def test_a_port_that_is_not_a_number_is_named(port):
     """MCP_PORT=abc printed the server's argparse error, then 'error: the MCP server exited': two
-    errors, the fix for the server's options rather than for MCP_PORT."""
-    assert one_error_and_fix(mcp_http("abc")) == "error: MCP_PORT=abc is not a port number"
+    errors, the fix for the server's options rather than for MCP_PORT; 70000 was the server's
+    traceback (OverflowError from bind) and then the same."""
+    assert one_error_and_fix(mcp_http(port)).startswith(f"error: MCP_PORT={port} is not a port number")
+
+
+def test_a_port_where_another_http_server_answers_is_named_as_taken():
+    """MCP_PORT=8000, where the vLLM server answers: the lab took vLLM's answer for its MCP
+    server's, talked to it and said 'cannot talk to http://127.0.0.1:8000/mcp: MCPError: Not
+    Found', fix 'start the server first', though it had started one (which could not bind)."""
+    import http.server
+    import threading
+
+    other = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        port = str(other.server_address[1])
+        p = mcp_http(port)
+    finally:
+        other.shutdown()
+        other.server_close()
+    error = one_error_and_fix(p)
+    assert error == f"error: port {port} on 127.0.0.1 is taken by another program", p.stderr
+    assert "start the server first" not in p.stderr, p.stderr
