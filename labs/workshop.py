@@ -150,6 +150,12 @@ class Ticker:
     an ``asyncio`` lab) share the one line, which shows the time since the first began. The
     caller is at the start of a line when the work begins (the line is rewritten from column 0).
     ``out`` is the stream, default ``sys.stdout`` when the work starts.
+
+    While the line counts, what the program prints to ``sys.stdout`` (a table's rows, a
+    ``waiting()`` line, from any thread) first wipes it, and the count comes back on the next line
+    a second later: on the busy machine, Module 5's metrics table read ``waiting for the server's
+    answer ... 14 s  14.9  24  0  8.3%`` row after row. The count is drawn only at the start of a
+    line, so it never overwrites half a line the program has printed.
     """
 
     #: The ticker that has the line now: one line at a time (a checkpoint's check that sends a
@@ -162,6 +168,8 @@ class Ticker:
         self._active = 0
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
+        self._stdout: _Wiping | None = None
+        self._drawn, self._at_line_start = False, True
 
     def start(self) -> None:
         out = self.out or sys.stdout
@@ -172,6 +180,9 @@ class Ticker:
             if self._active > 1 or Ticker._owner is not None:
                 return
             Ticker._owner = self
+            self._drawn, self._at_line_start = False, True
+            if out is sys.stdout:   # the program's own prints wipe the count first (_Wiping)
+                self._stdout = sys.stdout = _Wiping(out, self)
             self._done = threading.Event()
             self._thread = threading.Thread(target=self._tick, args=(out, self._done, time.monotonic()),
                                             daemon=True)
@@ -188,17 +199,26 @@ class Ticker:
             done, thread = self._done, self._thread
         done.set()
         thread.join()
+        if self._stdout is not None and sys.stdout is self._stdout:
+            sys.stdout = self._stdout.out
+        self._stdout = None
 
     def _tick(self, out, done: threading.Event, start: float) -> None:
         if done.wait(self.after):
             return
         while True:
-            out.write(f"\r{self.what} ... {time.monotonic() - start:.0f} s")
-            out.flush()
+            with Ticker._lock:
+                if self._at_line_start or self._drawn:
+                    out.write(f"\r{self.what} ... {time.monotonic() - start:.0f} s")
+                    out.flush()
+                    self._drawn = True
             if done.wait(1):
                 break
-        out.write("\r\033[K")   # wipe: the next line the program prints takes its place
-        out.flush()
+        with Ticker._lock:
+            if self._drawn:
+                out.write("\r\033[K")   # wipe: the next line the program prints takes its place
+                out.flush()
+                self._drawn = False
 
     def __enter__(self) -> Ticker:
         self.start()
@@ -206,6 +226,26 @@ class Ticker:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+class _Wiping:
+    """``sys.stdout`` while a :class:`Ticker` counts on it: a write first wipes the count
+    (``\\r\\033[K``) and notes whether the line is left at its start; the rest is the stream's."""
+
+    def __init__(self, out, ticker: Ticker):
+        self.out, self._ticker = out, ticker
+
+    def write(self, text: str) -> int:
+        with Ticker._lock:
+            if text and self._ticker._drawn:
+                self.out.write("\r\033[K")
+                self._ticker._drawn = False
+            if text:
+                self._ticker._at_line_start = text.endswith("\n")
+            return self.out.write(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self.out, name)
 
 
 #: The one line a lab shows in a terminal while a request to the server waits for its answer

@@ -271,6 +271,39 @@ def test_one_ticker_at_a_time_has_the_line():
     assert "checking: x" in text and "waiting for the server" not in text, repr(text)
 
 
+def _shown(text: str) -> list[str]:
+    """The lines a terminal shows for ``text`` (``\\r``, ``\\033[K`` and ``\\n`` applied)."""
+    lines, line, col = [], [], 0
+    for part in re.split(r"(\r|\n|\033\[K)", text):
+        if part == "\r":
+            col = 0
+        elif part == "\n":
+            lines, line, col = [*lines, "".join(line)], [], 0
+        elif part == "\033[K":
+            del line[col:]
+        else:
+            line[col:col + len(part)] = part
+            col += len(part)
+    return [*lines, "".join(line)]
+
+
+def test_what_a_lab_prints_while_a_ticker_counts_is_not_glued_to_the_count(monkeypatch):
+    """Module 5's metrics_watch.py printed a table row each second while its 24 requests waited;
+    in a terminal each row came after the count, 'waiting for the server's answer ... 14 s
+    14.9  24  0  8.3%', and a waiting() line likewise ('... 6 s  still measuring: 15 s')."""
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    with workshop.Ticker("waiting for the server's answer", after=0):
+        time.sleep(1.3)
+        print("   1.3        1        0      1.9%")
+        with workshop.waiting("measuring x", every=1.1, announce=False):
+            time.sleep(1.6)
+    assert sys.stdout is screen
+    shown = _shown(screen.getvalue())
+    assert shown[:3] == ["   1.3        1        0      1.9%", "  still measuring: 1 s",
+                         "measuring x: done in 2 s"], shown
+
+
 def _in_a_terminal(code: str, timeout: float = 300) -> str:
     """Run ``python -c code`` with a pseudo-terminal as stdout and stderr (as a learner's
     terminal) and return all it wrote."""
