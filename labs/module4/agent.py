@@ -361,12 +361,14 @@ async def main_async(args: argparse.Namespace) -> int:
         first = ({"type": "function", "function": {"name": args.tool}} if args.tool
                  else "required" if args.require_tool else "auto")
         for step in range(args.max_steps):
+            max_tokens = 160 if step == 0 else 100
             response = client.chat.completions.create(
                 model=model, messages=messages, tools=tools, tool_choice=first if step == 0 else "auto",
-                parallel_tool_calls=False, temperature=0, max_tokens=160 if step == 0 else 100)
+                parallel_tool_calls=False, temperature=0, max_tokens=max_tokens)
             message = response.choices[0].message
             if not message.tool_calls:
-                console.print(f"answer:   {(message.content or '').strip()[:200]}")
+                reason = response.choices[0].finish_reason
+                console.print(f"answer:   {answer_line(message.content, reason, max_tokens)}")
                 break
             messages.append(message.model_dump(include={"role", "content", "tool_calls"}))
             for call in message.tool_calls:
@@ -376,6 +378,21 @@ async def main_async(args: argparse.Namespace) -> int:
             console.print(f"answer:   (none after {args.max_steps} rounds of tool calls)")
     console.print(f"audit:    {audit.count} events appended to {args.audit}")
     return 0
+
+
+def answer_line(text: str | None, finish_reason: str | None, max_tokens: int, limit: int = 200) -> str:
+    """The model's answer as the agent prints it: its first ``limit`` characters, and, when the text
+    was cut (by this limit, or by ``max_tokens`` on the server: ``finish_reason`` ``"length"``), a
+    note that says so, so that an answer ending mid-word is not taken for the model's last word
+    (a walkthrough saw "- Items: [GLOV" and "This is" with nothing after them)."""
+    text = (text or "").strip()
+    cuts = []
+    if len(text) > limit:
+        text = text[:limit]
+        cuts.append(f"the agent shows the first {limit} characters")
+    if finish_reason == "length":
+        cuts.append(f"the reply reached its limit of {max_tokens} tokens")
+    return text + (f" ... ({'; '.join(cuts)})" if cuts else "")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

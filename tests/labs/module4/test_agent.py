@@ -234,3 +234,20 @@ def test_a_person_edits_a_call_then_declines_the_confirmation(vllm_server, db, t
     assert sha256(db) == before
     decision = [e for e in events(audit) if e["event"] == "decision"][0]
     assert decision["by"] == "person: edited" and decision["arguments"]["amount_cents"] == 1500
+
+
+def test_an_answer_cut_short_says_so(vllm_server, tmp_path):
+    """The agent printed the first 200 characters of the model's answer and nothing more: the
+    Tokyo question's answer ended in "This is", the order lookup's in "- Items: [GLOV", as if the
+    model had stopped there (Module 4 walkthrough, every run at temperature 0). A cut answer now
+    says where it was cut; an answer that is not cut is at most 200 characters."""
+    p = agent("--servers", "time", "--tool", "time__get_current_time", "--audit",
+              str(tmp_path / "a.jsonl"), "What time is it in Tokyo?")
+    assert p.returncode == 0, p.stderr
+    answer = p.stdout.split("answer:   ", 1)[1].split("\naudit:", 1)[0]
+    cut = answer.endswith(("characters)", "tokens)"))
+    assert cut or len(answer) < 200, answer   # the old cut left exactly 200 characters, unmarked
+    lab = load_lab("labs/module4/agent.py")
+    assert lab.answer_line("x" * 250, "stop", 100) == "x" * 200 + " ... (the agent shows the first 200 characters)"
+    assert lab.answer_line(" short ", "length", 100) == "short ... (the reply reached its limit of 100 tokens)"
+    assert lab.answer_line(None, "stop", 100) == ""
