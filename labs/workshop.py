@@ -17,6 +17,7 @@ import atexit
 import multiprocessing
 import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -464,8 +465,14 @@ def run(main: Callable[[], object], arguments: bool = True) -> None:
     """
     if not arguments:
         no_options()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            signal.signal(sig, _stopped_by)
     try:
         result = main()
+    except KeyboardInterrupt:   # Ctrl+C: the lab's finally blocks have run (servers stopped)
+        print("\ninterrupted (Ctrl+C)", file=sys.stderr)
+        finish(130)
     except Exception as exc:  # noqa: BLE001 - every known failure gets a readable message
         message = explain(exc)
         if message is None:
@@ -473,6 +480,16 @@ def run(main: Callable[[], object], arguments: bool = True) -> None:
         print(f"error: {message}", file=sys.stderr)
         finish(1)
     finish(result if isinstance(result, int) else 0)
+
+
+def _stopped_by(signum: int, frame) -> NoReturn:  # noqa: ARG001 - signal's handler signature
+    """SIGTERM or SIGHUP (``kill``, ``timeout``, a closed terminal) end a lab the way Ctrl+C
+    does: its ``finally`` blocks and ``with`` exits run, so a vLLM server it started
+    (``workshop_server.Server``: Module 5's tune.py and step_profile.py, Module 6's router) is
+    stopped. By default these signals end Python at once, and a walkthrough's
+    ``timeout 120 python labs/module5/step_profile.py`` left its server running. Exit status
+    128 + the signal's number, as the shell reports a process the signal ended."""
+    raise SystemExit(128 + signum)
 
 
 def finish(code: int) -> NoReturn:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -372,3 +373,40 @@ def test_a_failed_request_wipes_the_line_before_its_error(vllm_server):  # noqa:
     _skip_if_answered_in_less_than(2.5, text)
     assert "\rwaiting for the server's answer ... 2 s" in text, repr(text[-400:])
     assert "\r\033[Ktimed out" in text, repr(text[-400:])
+
+
+# ---------------------------------------------------------- a lab that is stopped stops its server
+
+STOPPED_LAB = """
+import sys, time, workshop, workshop_server
+def main():
+    srv = workshop_server.Server(sys.argv[1], command=["sleep", "300"])
+    srv.start()
+    try:
+        print(srv.proc.pid, flush=True)
+        time.sleep(300)
+    finally:
+        srv.stop()
+workshop.run(main)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_lab_stopped_by_a_signal_stops_the_server_it_started(sig, tmp_path):
+    """A walkthrough's ``timeout 120 python labs/module5/step_profile.py`` left the lab's vLLM
+    server running (SIGTERM ended Python before its ``finally``). Now SIGTERM and SIGHUP end a
+    lab as Ctrl+C (SIGINT) does: the server it started is stopped; no traceback."""
+    import workshop_server as ws
+
+    lab = tmp_path / "lab.py"
+    lab.write_text(STOPPED_LAB)
+    p = subprocess.Popen([sys.executable, str(lab), f"signal-test-{os.getpid()}-{sig}"], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "labs")})
+    group = int(p.stdout.readline())
+    assert ws.group_alive(group)
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 128 + sig, (p.returncode, err)
+    assert "Traceback" not in err, err
+    assert not ws.group_alive(group), "the lab's server was left running"
