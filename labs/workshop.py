@@ -102,8 +102,27 @@ def no_options(argv: list[str] | None = None, settings: str | None = "VLLM_BASE_
 
 
 def base_url() -> str:
-    """``$VLLM_BASE_URL`` without a trailing slash, e.g. ``http://localhost:8000/v1``."""
-    return os.environ.get("VLLM_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+    """``$VLLM_BASE_URL`` without a trailing slash, e.g. ``http://localhost:8000/v1``; unset or
+    empty, :data:`DEFAULT_BASE_URL` (as in the bash labs)."""
+    return (os.environ.get("VLLM_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+
+
+def url_problem(url: str | None = None) -> str | None:
+    """The error and fix for a ``VLLM_BASE_URL`` (default: :func:`base_url`) that does not start
+    with ``http://`` or ``https://``, or ``None`` when it does. httpx refuses such a URL before
+    anything is sent ("Request URL is missing an 'http://' or 'https://' protocol"), which is not a
+    server that is down; the fix is the URL with ``http://`` (``localhost:8000/v1``,
+    ``htp://...`` and ``http//...`` all give ``http://localhost:8000/v1``), or for an empty one
+    (a lab's own ``OpenAI(base_url=os.environ.get(...))``), to unset it."""
+    url = base_url() if url is None else url.rstrip("/")
+    if re.match(r"https?://", url, re.IGNORECASE):
+        return None
+    if not url:   # a lab's own client given an empty VLLM_BASE_URL (base_url() reads it as unset)
+        return ("VLLM_BASE_URL is set but empty.\n  fix: unset VLLM_BASE_URL (the workshop's "
+                f"server, {DEFAULT_BASE_URL}) or export VLLM_BASE_URL=<your server>/v1")
+    rest = re.sub(r"^\w+(?::/+|//)", "", url)
+    return (f"VLLM_BASE_URL={url} does not start with http:// or https://.\n"
+            f"  fix: export VLLM_BASE_URL=http://{rest}")
 
 
 #: The workshop's model folder, relative to the workshop folder (``./scripts/start`` prepares it).
@@ -308,6 +327,8 @@ def served_models(c: openai.OpenAI | None = None) -> list[str]:
             return list((page.model_extra or {}).get("models") or [])
         return [m.id for m in page.data]
     except openai.APIConnectionError as exc:
+        if problem := url_problem(str(c.base_url)):  # the client's own: a lab may build one itself
+            raise WorkshopError(problem) from exc
         raise WorkshopError(f"no vLLM server answers at {base_url()} ({exc.__cause__ or exc}).\n"
                             f"  fix: {START_HINT}") from exc
     except openai.AuthenticationError as exc:
@@ -380,7 +401,7 @@ def explain(exc: BaseException) -> str | None:
                 "(fewer requests, shorter prompts, lower max_tokens) or wait for other work to end; "
                 "python scripts/server.py status shows the server")
     if isinstance(exc, openai.APIConnectionError):
-        return f"lost the connection to {base_url()}.\n  fix: {START_HINT}"
+        return url_problem() or f"lost the connection to {base_url()}.\n  fix: {START_HINT}"
     if isinstance(exc, openai.NotFoundError):
         if "does not exist" in str(exc.message):  # vLLM: "The model `x` does not exist."
             return (f"HTTP 404 from {base_url()}: {exc.message}\n  fix: use a model the server "

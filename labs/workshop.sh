@@ -98,7 +98,13 @@ except ValueError:
 }
 
 ws_curl() {  # ws_curl CURL-ARGS...: see the header
-  local body code status=0
+  local body code status=0 rest
+  case "$BASE" in   # curl takes localhost:8000/v1 as http://, but not htp://... or http//...
+    [Hh][Tt][Tt][Pp]://*|[Hh][Tt][Tt][Pp][Ss]://*) ;;
+    *) rest="$(printf '%s' "$BASE" | sed -E 's#^[A-Za-z0-9_]+(:/+|//)##')"
+       [ "$rest" = "$BASE" ] ||
+         ws_error "VLLM_BASE_URL=$BASE does not start with http:// or https://" "export VLLM_BASE_URL=http://$rest" ;;
+  esac
   body="$(mktemp)"
   code="$(curl -s --connect-timeout 5 --max-time 300 -o "$body" -w '%{http_code}' "$@")" || status=$?
   if [ "$status" -ne 0 ]; then

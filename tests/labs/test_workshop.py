@@ -109,6 +109,48 @@ def test_a_timeout_is_not_reported_as_a_server_that_is_down(vllm_server):
     assert workshop.START_HINT not in message
 
 
+
+#: VLLM_BASE_URL values a learner types that httpx cannot use, and the URL the fix must give.
+#: curl (the bash labs) takes the first two as http:// and the empty one as the default; the
+#: Python labs said "no vLLM server answers" and to start a server that was running.
+UNUSABLE_URLS = {"localhost:8000/v1": "http://localhost:8000/v1",
+                 "127.0.0.1:8000/v1": "http://127.0.0.1:8000/v1",
+                 "htp://localhost:8000/v1": "http://localhost:8000/v1",
+                 "http//localhost:8000/v1": "http://localhost:8000/v1"}
+
+
+@pytest.mark.parametrize("url", UNUSABLE_URLS)
+def test_a_url_without_http_gets_the_url_with_it(url, monkeypatch):
+    """A ``VLLM_BASE_URL`` without ``http://`` (found typing Module 1's labs with
+    ``VLLM_BASE_URL=localhost:8000/v1``) gets the URL with it as the fix, not the advice to start
+    a server; nothing is sent, so no server is needed. An empty one is the default, as in bash."""
+    monkeypatch.setenv("VLLM_BASE_URL", url)
+    with pytest.raises(workshop.WorkshopError) as error:
+        workshop.served_models()
+    message = str(error.value)
+    assert f"fix: export VLLM_BASE_URL={UNUSABLE_URLS[url]}" in message, message
+    assert workshop.START_HINT not in message, message
+    with pytest.raises(openai.APIConnectionError) as lost:
+        workshop.client().chat.completions.create(model="x", messages=HI, max_tokens=1)
+    assert f"fix: export VLLM_BASE_URL={UNUSABLE_URLS[url]}" in workshop.explain(lost.value)
+    monkeypatch.setenv("VLLM_BASE_URL", "")
+    assert workshop.base_url() == workshop.DEFAULT_BASE_URL
+    own = openai.OpenAI(base_url=os.environ.get("VLLM_BASE_URL", "x"), api_key="EMPTY", max_retries=0)
+    with pytest.raises(workshop.WorkshopError) as empty:   # first_chat.py's own client
+        workshop.served_models(own)
+    assert "fix: unset VLLM_BASE_URL" in str(empty.value), empty.value
+
+
+@pytest.mark.parametrize("url", ["htp://localhost:8000/v1", "http//localhost:8000/v1"])
+def test_a_bash_lab_gets_the_url_with_http_too(url):
+    """``labs/workshop.sh``: curl takes ``localhost:8000/v1`` as http://, but not a mistyped
+    scheme, which was "the request ... failed (curl exit 1)" with the advice to start a server."""
+    p = subprocess.run(["bash", "-c", "source labs/workshop.sh; ws_connect"], cwd=ROOT, text=True,
+                       capture_output=True, timeout=60, env={**os.environ, "VLLM_BASE_URL": url})
+    assert p.returncode == 1 and p.stdout == "", p
+    assert p.stderr.count("error: ") == 1 and "fix: export VLLM_BASE_URL=http://localhost:8000/v1" in p.stderr, p.stderr
+
+
 # ------------------------------------------------------------------ long waits are never silent
 
 def test_waiting_prints_while_it_waits(capsys):
