@@ -442,9 +442,15 @@ def test_a_lab_stopped_by_a_signal_stops_the_server_it_started(sig, tmp_path):
 
     lab = tmp_path / "lab.py"
     lab.write_text(STOPPED_LAB)
+    def as_in_a_terminal() -> None:
+        # pytest-xdist's workers ignore SIGINT, and a child inherits what is ignored (a lab under
+        # nohup ignores SIGHUP the same way); a learner's shell leaves all three at the default.
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_DFL)
+
     p = subprocess.Popen([sys.executable, str(lab), f"signal-test-{os.getpid()}-{sig}"], cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT / "labs")})
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "labs")}, preexec_fn=as_in_a_terminal)
     group = int(p.stdout.readline())
     assert ws.group_alive(group)
     p.send_signal(sig)
