@@ -161,7 +161,7 @@ class CpuSampler:
     def __init__(self, every: float = 2.0, proc: Path = Path("/proc")):
         self.every, self.proc = every, proc
         self.seconds: dict[str, float] = defaultdict(float)
-        self._last: dict[int, tuple[str, int]] = {}   # pid: (kind, ticks at the last sample)
+        self._last: dict[int, tuple[str, int]] = {}   # pid: (command line, ticks at the last sample)
         self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self._done = threading.Event()
 
@@ -176,17 +176,20 @@ class CpuSampler:
                 stat = (d / "stat").read_text()
                 fields = stat[stat.rindex(")") + 2:].split()
                 ticks = int(fields[11]) + int(fields[12])   # utime, stime (fields 14, 15)
+                # The kind is read at every sample: vLLM's engine starts as a multiprocessing child
+                # ("python -c from multiprocessing.spawn ...") and takes its title VLLM::EngineCore
+                # a moment later (a run that classified it once put every engine in the rest).
+                comm = stat[stat.index("(") + 1:stat.rindex(")")]
                 if pid in self._last:
-                    kind, before = self._last[pid]
+                    cmdline, before = self._last[pid]
                 else:
-                    comm = stat[stat.index("(") + 1:stat.rindex(")")]
                     cmdline = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                    kind, before = process_kind(comm, cmdline), ticks
+                    before = ticks
             except (OSError, ValueError, IndexError):
                 continue   # the process ended while it was read
             if ticks >= before:
-                self.seconds[kind] += (ticks - before) / self._tick
-            seen[pid] = (kind, ticks)
+                self.seconds[process_kind(comm, cmdline)] += (ticks - before) / self._tick
+            seen[pid] = (cmdline, ticks)
         self._last = seen
 
     def start(self) -> None:

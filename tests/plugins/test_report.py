@@ -64,3 +64,14 @@ def test_the_sampler_counts_each_kind_from_its_first_sample(tmp_path):
     (tmp_path / "10" / "stat").unlink()               # ended: its time so far stays counted
     sampler.sample()
     assert sampler.seconds == {"vLLM engines": 4.0, "": 0.0, "Podman": 1.0}
+
+
+def test_a_process_that_takes_its_title_later_counts_under_it(tmp_path):
+    """vLLM's engine starts as a multiprocessing child and names itself VLLM::EngineCore later."""
+    tick = report.os.sysconf("SC_CLK_TCK")
+    _proc(tmp_path, 20, "python", 1 * tick, "python -c from multiprocessing.spawn import spawn_main")
+    sampler = report.CpuSampler(proc=tmp_path)
+    sampler.sample()
+    _proc(tmp_path, 20, "VLLM::EngineCor", 4 * tick, "python -c from multiprocessing.spawn import spawn_main")
+    sampler.sample()
+    assert {k: v for k, v in sampler.seconds.items() if v} == {"vLLM engines": 3.0}
