@@ -129,25 +129,19 @@ def test_the_structured_decisions_route_answers_as_the_api_guide_says(vllm_serve
 LEAKED = "resource_tracker: There appear to be 1 leaked shared_memory objects"
 
 
-@pytest.mark.parametrize(("page", "lab"), [("module1.md", "labs/module1/offline_batch.py"),
-                                         ("module2.md", "labs/module2/offline.py"),
-                                         ("module3.md", "labs/module3/offline_tools.py")])
-def test_the_offline_labs_exit_warning_is_explained(page, lab):
-    for lang in pages.LANGS:
-        assert f"$ python {lab}" in pages.read(lang, page), f"docs/{lang}/{page} no longer runs {lab}"
-        assert LEAKED in prose(lang, page), f"docs/{lang}/{page} runs {lab} but does not explain {LEAKED!r}"
-
-
 #: What vLLM prints, once per process, while an offline lab starts its engine (stderr, every run):
 #: Module 3's page showed only the lab's own lines and did not explain it (seen three times in one
 #: run in its newcomer walkthrough), while Modules 1 and 2 did.
 TRITON = "Triton is installed, but doesn't include CPU backend. Disabling Triton."
 
 
-@pytest.mark.parametrize(("page", "lab"), [("module1.md", "labs/module1/offline_batch.py"),
-                                         ("module2.md", "labs/module2/offline.py"),
-                                         ("module3.md", "labs/module3/offline_tools.py")])
-def test_the_offline_labs_triton_line_is_explained(page, lab):
+OFFLINE_LABS = [("module1.md", "labs/module1/offline_batch.py"), ("module2.md", "labs/module2/offline.py"),
+                ("module3.md", "labs/module3/offline_tools.py")]
+
+
+@pytest.mark.parametrize("line", [LEAKED, TRITON], ids=["exit warning", "Triton line"])
+@pytest.mark.parametrize(("page", "lab"), OFFLINE_LABS)
+def test_the_offline_labs_vllm_lines_are_explained(page, lab, line):
     for lang in pages.LANGS:
         assert f"$ python {lab}" in pages.read(lang, page), f"docs/{lang}/{page} no longer runs {lab}"
-        assert TRITON in prose(lang, page), f"docs/{lang}/{page} runs {lab} but does not explain {TRITON!r}"
+        assert line in prose(lang, page), f"docs/{lang}/{page} runs {lab} but does not explain {line!r}"
